@@ -1,0 +1,7 @@
+"""``python -m groundstation`` is the ``groundstation`` command."""
+
+import sys
+
+from groundstation.cli import main
+
+sys.exit(main())
