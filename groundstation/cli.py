@@ -12,10 +12,10 @@ import logging
 import sys
 
 from groundstation import __version__
-from groundstation.commands import decode
+from groundstation.commands import catalog, decode, doppler, passes, tle
 from groundstation.errors import UserError
 
-SUBCOMMANDS = (decode,)
+SUBCOMMANDS = (catalog, passes, doppler, tle, decode)
 
 
 class _OneLineErrorParser(argparse.ArgumentParser):

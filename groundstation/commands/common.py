@@ -1,0 +1,70 @@
+"""Options several subcommands share: the satellite, the station, the time window."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime, timedelta, timezone
+
+from groundstation.catalog import load_catalog
+from groundstation.elements import ElementStore
+from groundstation.errors import UserError
+from groundstation.station import Station, parse_station, read_station_file
+from groundstation.targets import Target, resolve_target
+from groundstation.timefmt import parse_utc
+
+
+def add_satellite_options(parser: argparse.ArgumentParser, many: bool = False) -> None:
+    if many:
+        parser.add_argument("--sat", required=True, nargs="+", action="extend", metavar="NAME|NORAD",
+                            help="satellite name, alias or NORAD number (several allowed)")
+    else:
+        parser.add_argument("--sat", required=True, metavar="NAME|NORAD", help="satellite name, alias or NORAD number")
+    parser.add_argument("--tle", action="append", default=[], metavar="FILE",
+                        help="element sets to use: TLE (2/3-line) or OMM JSON/CSV; repeatable")
+    parser.add_argument("--force", action="store_true",
+                        help="propagate even past a decay date or more than 90 days from the epoch")
+
+
+def add_station_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    group = parser.add_mutually_exclusive_group(required=required)
+    group.add_argument("--station", metavar="LAT,LON[,ALT_M]", help="degrees north, east (negative south, west), metres")
+    group.add_argument("--station-file", metavar="FILE", help="a Gpredict .qth file or a TOML file")
+
+
+def station_from(args: argparse.Namespace) -> Station:
+    if args.station_file:
+        return read_station_file(args.station_file)
+    return parse_station(args.station)
+
+
+def targets_from(args: argparse.Namespace) -> tuple[list[Target], ElementStore]:
+    store = ElementStore.default(args.tle)
+    catalog = load_catalog()
+    queries = args.sat if isinstance(args.sat, list) else [args.sat]
+    return [resolve_target(query, catalog, store) for query in queries], store
+
+
+def start_from(args: argparse.Namespace) -> datetime:
+    return parse_utc(args.start, "--start") if args.start else datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def positive(kind):
+    """An argparse type: a number > 0."""
+
+    def convert(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+        return value
+
+    return convert
+
+
+def window(start: datetime, hours: float | None, days: float | None) -> tuple[datetime, datetime]:
+    if hours is not None and days is not None:
+        raise UserError("give --hours or --days, not both")
+    span = timedelta(days=days) if days is not None else timedelta(hours=hours if hours is not None else 24)
+    return start, start + span

@@ -1,0 +1,108 @@
+"""``groundstation passes``: when each satellite is overhead, where to point, and the Doppler shift."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from groundstation.commands.common import (
+    add_satellite_options,
+    add_station_options,
+    positive,
+    start_from,
+    station_from,
+    targets_from,
+    window,
+)
+from groundstation.errors import UserError
+from groundstation.orbit import Pass, Tracker
+from groundstation.tables import write_rows
+from groundstation.targets import select_elements
+from groundstation.timefmt import iso_utc
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ["norad", "name", "aos", "tca", "los", "aos_azimuth_deg", "los_azimuth_deg", "max_elevation_deg",
+           "duration_s", "sunlit"]
+DOPPLER_COLUMNS = ["doppler_aos_hz", "doppler_tca_hz", "doppler_los_hz"]
+
+EXAMPLES = """examples:
+  groundstation passes --sat Malligyong-1 --station 37.57,126.98 --start 2024-06-12T06:00Z
+  groundstation passes --sat ISS 43017 --station-file home.qth --days 2 --min-elevation 10 --format csv
+  groundstation passes --sat Malligyong-1 --station 39.0,125.75,30 --start 2024-06-12T06:00Z --freq 435e6 --plot sky.png
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "passes",
+        help="predict passes over a station",
+        description="Predict passes (AOS, TCA, LOS in UTC, azimuths, maximum elevation, sunlit) from the element "
+        "sets held (bundled, `tle update`, or --tle).",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_satellite_options(parser, many=True)
+    add_station_options(parser)
+    parser.add_argument("--start", metavar="ISO8601", help="start of the search (default: now), e.g. 2024-06-12T06:00Z")
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--hours", type=positive(float), help="length of the search in hours (default 24)")
+    length.add_argument("--days", type=positive(float), help="length of the search in days")
+    parser.add_argument("--min-elevation", type=float, default=0.0, metavar="DEG",
+                        help="minimum elevation of a pass in degrees (default 0)")
+    parser.add_argument("--freq", type=positive(float), metavar="HZ", help="downlink frequency: add the Doppler shift")
+    parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    parser.add_argument("--plot", metavar="FILE.png", help="draw the sky track of each pass on a polar plot")
+    parser.set_defaults(func=run)
+
+
+def pass_row(item: Pass, with_doppler: bool) -> dict:
+    row = {
+        "norad": item.norad,
+        "name": item.name,
+        "aos": iso_utc(item.aos, "seconds"),
+        "tca": iso_utc(item.tca, "seconds"),
+        "los": iso_utc(item.los, "seconds"),
+        "aos_azimuth_deg": round(item.aos_azimuth_deg, 2),
+        "los_azimuth_deg": round(item.los_azimuth_deg, 2),
+        "max_elevation_deg": round(item.max_elevation_deg, 2),
+        "duration_s": round(item.duration_s, 1),
+        "sunlit": item.sunlit,
+    }
+    if with_doppler:
+        row["doppler_aos_hz"] = round(item.doppler_aos_hz, 1)
+        row["doppler_tca_hz"] = round(item.doppler_tca_hz, 1)
+        row["doppler_los_hz"] = round(item.doppler_los_hz, 1)
+    return row
+
+
+def run(args: argparse.Namespace) -> int:
+    if not -90 <= args.min_elevation < 90:
+        raise UserError(f"--min-elevation {args.min_elevation} must be between -90 and 90 degrees")
+    station = station_from(args)
+    start, end = window(start_from(args), args.hours, args.days)
+    targets, store = targets_from(args)
+    passes: list[Pass] = []
+    trackers = {}
+    for target in targets:
+        element_set = select_elements(target, store, start, end, force=args.force)
+        tracker = Tracker(element_set, station, target.name)
+        trackers[target.norad] = tracker
+        found = tracker.passes(start, end, args.min_elevation, args.freq)
+        log.info("%s: %d passes from element set %s", target.name, len(found), element_set.source)
+        passes += found
+    passes.sort(key=lambda item: item.aos)
+    with_doppler = args.freq is not None
+    rows = [pass_row(item, with_doppler) for item in passes]
+    columns = COLUMNS + (DOPPLER_COLUMNS if with_doppler else [])
+    if not rows and args.format == "table":
+        log.warning("no passes above %.1f deg between %s and %s", args.min_elevation, iso_utc(start, "seconds"),
+                    iso_utc(end, "seconds"))
+    write_rows(rows, args.format, sys.stdout, columns)
+    if args.plot:
+        from groundstation.plots import plot_sky_tracks
+
+        plot_sky_tracks(passes, trackers, args.plot)
+        log.info("sky plot written to %s", args.plot)
+    return 0

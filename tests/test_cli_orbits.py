@@ -1,0 +1,180 @@
+"""``catalog``, ``passes``, ``doppler`` and ``tle update`` as a user runs them."""
+
+import csv
+import http.server
+import io
+import json
+import threading
+
+import pytest
+
+PASS_KEYS = ["norad", "name", "aos", "tca", "los", "aos_azimuth_deg", "los_azimuth_deg", "max_elevation_deg",
+             "duration_s", "sunlit"]
+DOPPLER_PASS_KEYS = PASS_KEYS + ["doppler_aos_hz", "doppler_tca_hz", "doppler_los_hz"]
+NEAR_EPOCH = ["--start", "2024-06-12T06:00:00Z"]
+SEOUL = ["--station", "37.57,126.98,38"]
+
+
+def test_catalog_table_and_json(run_cli):
+    table = run_cli("catalog")
+    assert table.code == 0
+    assert "Malligyong-1" in table.out and "decayed 2023-06-30" in table.out and "2024-06-12" in table.out
+    rows = {row["name"]: row for row in json.loads(run_cli("catalog", "--format", "json").out)}
+    assert rows["Kwangmyongsong-3 Unit 2"]["norad"] == 39026
+    assert rows["Kwangmyongsong-4 rocket body"]["status"] == "decayed 2023-06-09"
+    assert rows["Kwangmyongsong-2"]["downlink_frequency_hz"] == 470e6
+    assert rows["Malligyong-1"]["newest_tle_epoch"] == "2024-06-12T05:56:56Z"
+    assert rows["Chollima-1 launch of 2023-05-31"]["status"] == "not-orbital"
+
+
+def test_passes_json_has_exactly_the_documented_keys(run_cli):
+    result = run_cli("passes", "--sat", "Malligyong-1", *SEOUL, *NEAR_EPOCH, "--format", "json")
+    passes = json.loads(result.out)
+    assert result.code == 0 and len(passes) >= 3
+    assert all(list(item) == PASS_KEYS for item in passes)
+    assert passes[0]["name"] == "Malligyong-1" and passes[0]["aos"].endswith("Z")
+    with_freq = json.loads(run_cli("passes", "--sat", "58400", *SEOUL, *NEAR_EPOCH, "--format", "json",
+                                   "--freq", "435e6").out)
+    assert all(list(item) == DOPPLER_PASS_KEYS for item in with_freq)
+    assert with_freq[0]["doppler_aos_hz"] > 0 > with_freq[0]["doppler_los_hz"]
+
+
+def test_passes_csv_and_several_satellites(run_cli):
+    result = run_cli("passes", "--sat", "Malligyong-1", "ISS", *SEOUL, "--start", "2024-06-10T00:00Z", "--hours", "12",
+                     "--format", "csv", "--force")
+    rows = list(csv.DictReader(io.StringIO(result.out)))
+    assert list(rows[0]) == PASS_KEYS
+    assert {row["norad"] for row in rows} == {"58400", "25544"}
+    assert [row["aos"] for row in rows] == sorted(row["aos"] for row in rows)
+
+
+def test_min_elevation_filters(run_cli):
+    low = json.loads(run_cli("passes", "--sat", "58400", *SEOUL, *NEAR_EPOCH, "--format", "json").out)
+    high = json.loads(run_cli("passes", "--sat", "58400", *SEOUL, *NEAR_EPOCH, "--format", "json",
+                              "--min-elevation", "20").out)
+    assert 0 < len(high) < len(low)
+    assert all(item["max_elevation_deg"] >= 20 for item in high)
+
+
+def test_plot_is_a_png(run_cli, tmp_path):
+    path = tmp_path / "sky.png"
+    assert run_cli("passes", "--sat", "58400", *SEOUL, *NEAR_EPOCH, "--plot", path).code == 0
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_station_files(run_cli, tmp_path):
+    qth = tmp_path / "home.qth"
+    qth.write_text("[QTH]\nLOCATION=Seoul\nLAT=37.57\nLON=126.98\nALT=38\n")
+    toml = tmp_path / "home.toml"
+    toml.write_text("name = 'Seoul'\nlatitude_deg = 37.57\nlongitude_deg = 126.98\naltitude_m = 38\n")
+    by_option = run_cli("passes", "--sat", "58400", *SEOUL, *NEAR_EPOCH, "--format", "json").out
+    assert run_cli("passes", "--sat", "58400", "--station-file", qth, *NEAR_EPOCH, "--format", "json").out == by_option
+    assert run_cli("passes", "--sat", "58400", "--station-file", toml, *NEAR_EPOCH, "--format", "json").out == by_option
+    bad = tmp_path / "bad.toml"
+    bad.write_text("lat = 1\n")
+    result = run_cli("passes", "--sat", "58400", "--station-file", bad, *NEAR_EPOCH)
+    assert result.code == 2 and "latitude_deg" in result.err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--sat", "KMS-4"], "decayed on 2023-06-30.*--tle"),
+        (["--sat", "Kwangmyongsong-3 Unit 2"], "decayed on 2023-09-13"),
+        (["--sat", "Chollima-1"], "nothing reached orbit"),
+        (["--sat", "Maligyong"], "did you mean: .*Malligyong"),
+        (["--sat", "58400", "--start", "2025-06-01T00:00Z"], "epoch 2024-06-12T05:56:56Z.*--start 2024-06-12"),
+        (["--sat", "58400", "--station", "95,0", *NEAR_EPOCH], "latitude 95"),
+        (["--sat", "58400", "--station", "north", *NEAR_EPOCH], "LAT,LON"),
+        (["--sat", "58400", "--start", "yesterday"], "ISO 8601"),
+    ],
+)
+def test_errors_are_one_line_exit_2(run_cli, args, message):
+    import re
+
+    if "--station" not in args:
+        args = [*args, *SEOUL]
+    result = run_cli("passes", *args)
+    assert result.code == 2
+    assert result.err.count("\n") == 1 and re.search(message, result.err), result.err
+
+
+def test_far_from_epoch_warns_then_force_works(run_cli):
+    warned = run_cli("passes", "--sat", "58400", *SEOUL, "--start", "2024-06-25T00:00Z", "--format", "json")
+    assert warned.code == 0 and "days from the times asked" in warned.err
+    forced = run_cli("passes", "--sat", "58400", *SEOUL, "--start", "2025-06-01T00:00Z", "--force", "--format", "json")
+    assert forced.code == 0 and json.loads(forced.out)
+
+
+def test_decayed_satellite_with_user_tle_before_decay(run_cli, tmp_path):
+    # A user's own element file for a catalogued object: here the real Malligyong-1 set under --tle.
+    path = tmp_path / "history.tle"
+    path.write_text(
+        "MALLIGYONG-1\n"
+        "1 58400U 23179A   24158.19566690  .00000871  00000-0  41535-4 0  9999\n"
+        "2 58400  97.4052  45.2326 0002221 305.1745  54.9283 15.21704003 30052\n"
+    )
+    result = run_cli("passes", "--sat", "58400", "--tle", path, *SEOUL, "--start", "2024-06-06T06:00Z",
+                     "--format", "json")
+    assert result.code == 0 and json.loads(result.out)
+
+
+def test_doppler_rows(run_cli):
+    result = run_cli("doppler", "--sat", "Malligyong-1", *SEOUL, "--freq", "435e6", "--start", "2024-06-12T14:22:00Z",
+                     "--end", "2024-06-12T14:33:00Z", "--step", "60", "--format", "json")
+    rows = json.loads(result.out)
+    assert len(rows) == 12
+    assert list(rows[0]) == ["time", "azimuth_deg", "elevation_deg", "range_km", "range_rate_km_s", "freq_hz", "shift_hz"]
+    assert rows[0]["shift_hz"] > 5000 > -5000 > rows[-1]["shift_hz"]
+    assert rows[0]["freq_hz"] == pytest.approx(435e6 + rows[0]["shift_hz"], abs=0.2)
+    assert run_cli("doppler", "--sat", "58400", *SEOUL, "--freq", "435e6", "--start", "2024-06-12T14:00Z",
+                   "--end", "2024-06-12T13:00Z").code == 2
+
+
+class _CelestrakStandIn(http.server.BaseHTTPRequestHandler):
+    """Answers gp.php?CATNR=58400&FORMAT=TLE with the real 24164 set, as CelesTrak's GP API does."""
+
+    body_by_catnr = {
+        "58400": "MALLIGYONG-1            \r\n"
+        "1 58400U 23179A   24164.24788005  .00007135  00000+0  32465-3 0  9998\r\n"
+        "2 58400  97.4040  51.1823 0001996 152.6365 207.4976 15.21013721 30973\r\n"
+    }
+
+    def do_GET(self):
+        from urllib.parse import parse_qs, urlparse
+
+        query = parse_qs(urlparse(self.path).query)
+        body = self.body_by_catnr.get(query.get("CATNR", [""])[0], "No GP data found")
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args):
+        pass
+
+
+def test_tle_update_from_a_local_server(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    server = http.server.HTTPServer(("127.0.0.1", 0), _CelestrakStandIn)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/NORAD/elements/gp.php"
+        result = run_cli("tle", "update", "--url", url, "--norad", "41332")
+    finally:
+        server.shutdown()
+    assert result.code == 0, result.err
+    assert "NORAD 41332: no current element set" in result.err
+    saved = list((tmp_path / "groundstation" / "tle").glob("*.tle"))
+    assert [path.name for path in saved] == ["58400_20240612T055656.tle"]
+
+
+def test_tle_update_offline_is_a_clear_error(run_cli, tmp_path, monkeypatch):
+    import socket
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = run_cli("tle", "update", "--url", f"http://127.0.0.1:{port}/gp.php")
+    assert result.code == 2 and "cannot download" in result.err and "Offline?" in result.err
