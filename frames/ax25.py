@@ -127,6 +127,32 @@ class Ax25Frame:
         )
 
     @classmethod
+    def from_tnc2(cls, line: str) -> Ax25Frame:
+        """A UI frame from a monitor line ``SRC>DST,DIGI*:info`` (``<0xNN>`` escapes become bytes).
+
+        >>> Ax25Frame.from_tnc2("N0CALL-1>CQ,WIDE1-1*:hi<0x0d>").to_bytes()[-3:]
+        b'hi\\r'
+        """
+        head, separator, info_text = line.rstrip("\r\n").partition(":")
+        source, arrow, rest = head.partition(">")
+        if not separator or not arrow:
+            raise FrameError(f"AX.25: {line!r} is not a monitor line SRC>DST[,PATH]:info")
+        destination, *path = rest.split(",")
+        digipeaters = tuple(Address.parse(digi.rstrip("*"), ch="*" in digi) for digi in path)
+        if any(digi.ch for digi in digipeaters):  # '*' marks the last repeater: all before it repeated too
+            last = max(index for index, digi in enumerate(digipeaters) if digi.ch)
+            digipeaters = tuple(
+                Address(digi.callsign, digi.ssid, index <= last) for index, digi in enumerate(digipeaters)
+            )
+        info = re.sub(rb"<0x([0-9a-fA-F]{2})>", lambda m: bytes([int(m.group(1), 16)]), info_text.encode("latin-1"))
+        return cls(
+            destination=Address.parse(destination, ch=True),
+            source=Address.parse(source, ch=False),
+            digipeaters=digipeaters,
+            info=info,
+        )
+
+    @classmethod
     def from_bytes(cls, data: bytes) -> Ax25Frame:
         """Parse an AX.25 frame without FCS; :class:`FrameError` says what is wrong and where."""
         data = bytes(data)

@@ -12,10 +12,10 @@ import logging
 import sys
 
 from groundstation import __version__
-from groundstation.commands import catalog, decode, doppler, passes, tle
+from groundstation.commands import catalog, decode, doppler, passes, simulate, tle
 from groundstation.errors import UserError
 
-SUBCOMMANDS = (catalog, passes, doppler, tle, decode)
+SUBCOMMANDS = (catalog, passes, doppler, simulate, decode, tle)
 
 
 class _OneLineErrorParser(argparse.ArgumentParser):

@@ -1,0 +1,46 @@
+"""Benchmark: simulating a pass at 250 kS/s cf32 (whole process, one core), 2 and 10 minutes.
+
+Run: python tests/benchmarks/bench_simulate.py [OUT_DIR]
+Prints seconds, real-time factor and peak memory for each length: memory must
+not grow with the length of the pass.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+RUNNER = (
+    "import resource, sys; from groundstation.cli import main; code = main(sys.argv[1:]); "
+    "print('peak_rss_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)"
+)
+
+
+def run(duration_s: int, folder: str) -> tuple[float, int]:
+    out = os.path.join(folder, f"bench-{duration_s}.sigmf-meta")
+    command = [sys.executable, "-c", RUNNER, "simulate", "--sat", "Malligyong-1", "--station", "37.57,126.98",
+               "--start", "2024-06-12T14:22:00Z", "--duration", str(duration_s), "--samplerate", "250000",
+               "--freq", "435e6", "--modem", "fsk9600-g3ruh", "--out", out]
+    environment = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    began = time.perf_counter()
+    completed = subprocess.run(command, capture_output=True, text=True, check=True, env=environment)
+    seconds = time.perf_counter() - began
+    rss_kb = int(completed.stdout.split("peak_rss_kb")[1].split()[0])
+    os.remove(out)
+    os.remove(out.replace("meta", "data"))
+    return seconds, rss_kb
+
+
+def main() -> None:
+    folder = sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp()
+    print(f"{'pass length':>12} {'seconds':>8} {'x real time':>12} {'peak RSS MB':>12}")
+    for duration_s in (120, 600):
+        seconds, rss_kb = run(duration_s, folder)
+        print(f"{duration_s:>10} s {seconds:8.1f} {duration_s / seconds:12.1f} {rss_kb / 1024:12.0f}")
+
+
+if __name__ == "__main__":
+    main()
