@@ -1,0 +1,87 @@
+"""AFSK (Bell 202: 1200 Hz mark, 2200 Hz space, 1200 baud) from audio.
+
+The audio is first low-passed and decimated to about 8 samples a symbol (the
+tones are below 2.5 kHz); there, mark and space correlators 1.75 symbols long
+with a sine window give energies that are compared with several space gains
+(for de-emphasised, flat and pre-emphasised audio), each a slicer with its own
+timing and HDLC. The ratio (M - gS) / (M + gS) makes the decision independent
+of the audio level.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from groundstation.dsp.filters import HopFilterBank, lowpass_taps
+from groundstation.dsp.slicer import SlicerChain, SlicerGroup
+
+SPACE_GAINS = (0.7, 1.0, 1.4)
+CORRELATOR_SYMBOLS = 1.75
+TIMING_WINDOW_SYMBOLS = 24.0
+SAMPLES_PER_SYMBOL_OUT = 8
+AUDIO_CUTOFF_HZ = 3400.0
+DECIMATOR_TAPS_PER_STEP = 8
+
+
+def correlator_taps(rate_sps: float, baud: float, mark_hz: float, space_hz: float, length_symbols: float,
+                    window_name: str = "hann") -> np.ndarray:
+    length = int(round(length_symbols * rate_sps / baud))
+    t = (np.arange(length) - (length - 1) / 2) / rate_sps
+    window = {
+        "hann": lambda n: np.hanning(n + 2)[1:-1],
+        "hamming": np.hamming,
+        "blackman": lambda n: np.blackman(n + 2)[1:-1],
+        "sine": lambda n: np.sin(np.pi * (np.arange(n) + 0.5) / n),
+        "rect": np.ones,
+    }[window_name](length)
+    columns = [window * np.cos(2 * np.pi * mark_hz * t), window * np.sin(2 * np.pi * mark_hz * t),
+               window * np.cos(2 * np.pi * space_hz * t), window * np.sin(2 * np.pi * space_hz * t)]
+    return np.stack(columns, axis=1).astype(np.float32)
+
+
+class AfskDemodulator:
+    """Audio blocks in (any rate of 9.6 kHz or more), :class:`RawFrame` out."""
+
+    def __init__(self, rate_sps: float, name: str = "afsk1200", baud: float = 1200.0, mark_hz: float = 1200.0,
+                 space_hz: float = 2200.0, gains=SPACE_GAINS, check=None, repair: bool = True,
+                 correlator_symbols: float = CORRELATOR_SYMBOLS, window_symbols: float = TIMING_WINDOW_SYMBOLS,
+                 window_name: str = "sine") -> None:
+        self.decimation = max(1, int(rate_sps / baud / SAMPLES_PER_SYMBOL_OUT))
+        decimated_rate = rate_sps / self.decimation
+        self.decimator = None
+        delay_s = 0.0
+        if self.decimation > 1:
+            length = DECIMATOR_TAPS_PER_STEP * self.decimation + 1
+            self.decimator = HopFilterBank(lowpass_taps(AUDIO_CUTOFF_HZ, rate_sps, length), self.decimation)
+            delay_s += ((self.decimation - 1) - (self.decimator.segments * self.decimation - 1) / 2) / rate_sps
+        taps = correlator_taps(decimated_rate, baud, mark_hz, space_hz, correlator_symbols, window_name)
+        self.bank = HopFilterBank(taps, 1)
+        delay_s -= (len(taps) - 1) / 2 / decimated_rate
+        #: Seconds of input the demodulator holds back (filters, timing window): what flush() pushes out.
+        self.latency_s = -delay_s + window_symbols / baud
+        self.rate_sps = rate_sps
+        self.gains = np.asarray(gains, np.float32)
+        self.slicers = SlicerGroup([
+            SlicerChain(name, f"gain {gain:g}", decimated_rate / baud, window_symbols, False,
+                        1.0 / decimated_rate, delay_s, check, repair)
+            for gain in gains
+        ], check)
+
+    def process(self, audio: np.ndarray) -> list:
+        audio = audio.astype(np.float32, copy=False)
+        if self.decimator is not None:
+            audio = self.decimator.process(audio)[:, 0]
+        outputs = self.bank.process(audio)
+        if len(outputs) == 0:
+            return []
+        mark = outputs[:, 0] ** 2 + outputs[:, 1] ** 2
+        space = outputs[:, 2] ** 2 + outputs[:, 3] ** 2
+        signals = []
+        for gain in self.gains:
+            weighted = gain * space
+            signals.append((mark - weighted) / (mark + weighted + 1e-20))
+        return self.slicers.process(signals)
+
+    def flush(self) -> list:
+        """Push out what the filters and timing still hold (call once, at the end of the input)."""
+        return self.process(np.zeros(int((self.latency_s + 0.05) * self.rate_sps), np.float32))

@@ -1,0 +1,72 @@
+"""IQ to FM audio: shift the signal to zero (fixed offset and Doppler), filter, decimate, discriminate.
+
+>>> import numpy as np
+>>> rate = 240_000.0
+>>> t = np.arange(240_000) / rate
+>>> tone = 0.5 * np.sin(2 * np.pi * 1000 * t)                     # 1 kHz audio, 1.5 kHz deviation
+>>> iq = np.exp(1j * (2 * np.pi * 12_000 * t + 2 * np.pi * 3000 * np.cumsum(tone) / rate)).astype(np.complex64)
+>>> channel = FmChannel(rate, offset_hz=12_000, half_width_hz=9_000)
+>>> audio = np.concatenate([channel.process(iq[:100_000], 0.0), channel.process(iq[100_000:], 100_000 / rate)])
+>>> channel.audio_rate_sps, round(float(np.std(audio[2000:])), 2)   # 0.5 / sqrt(2)
+(48000.0, 0.35)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from groundstation.dsp.filters import HopFilterBank, lowpass_taps
+from groundstation.dsp.fm import FmDiscriminator
+from groundstation.dsp.modems import FM_DEVIATION_HZ
+
+MIN_AUDIO_RATE_SPS = 44_000.0  # room for 9600 baud FSK (4.6 samples a symbol or more)
+TAPS_PER_DECIMATION = 10
+
+
+class FmChannel:
+    """IQ blocks at ``rate_sps`` in, FM-demodulated audio at :attr:`audio_rate_sps` out.
+
+    ``doppler_hz(t_s)`` (seconds from the input start -> Hz), when given, is added
+    to ``offset_hz``: the frequency shifted to zero follows the satellite.
+    """
+
+    def __init__(self, rate_sps: float, offset_hz: float = 0.0, half_width_hz: float = 17_000.0,
+                 doppler_hz: Callable[[np.ndarray], np.ndarray] | None = None,
+                 deviation_hz: float = FM_DEVIATION_HZ) -> None:
+        self.rate_sps = float(rate_sps)
+        self.decimation = max(1, int(rate_sps // MIN_AUDIO_RATE_SPS))
+        self.audio_rate_sps = self.rate_sps / self.decimation
+        self.offset_hz = offset_hz
+        self.doppler_hz = doppler_hz
+        cutoff_hz = min(half_width_hz, 0.45 * self.audio_rate_sps)
+        length = TAPS_PER_DECIMATION * self.decimation + 1 if self.decimation > 1 else 1
+        self.filter = HopFilterBank(lowpass_taps(cutoff_hz, self.rate_sps, length), self.decimation) if length > 1 else None
+        self.discriminator = FmDiscriminator(self.audio_rate_sps, deviation_hz)
+        self._phase = 0.0
+        #: Seconds by which the audio lags the IQ (the filter's group delay).
+        self.delay_s = (length - 1) / 2 / self.rate_sps if length > 1 else 0.0
+
+    def shift(self, iq: np.ndarray, start_s: float) -> np.ndarray:
+        """Multiply by exp(-2j*pi*f*t) with f = offset (+ Doppler), phase continuous across blocks."""
+        count = len(iq)
+        if self.doppler_hz is None:
+            if self.offset_hz == 0:
+                return iq
+            step = 2 * np.pi * self.offset_hz / self.rate_sps
+            phase = self._phase + step * np.arange(count)
+            self._phase = float((self._phase + step * count) % (2 * np.pi))
+        else:
+            t_s = start_s + np.arange(count) / self.rate_sps
+            frequency = self.offset_hz + self.doppler_hz(t_s)
+            phase = self._phase + 2 * np.pi * np.concatenate([[0.0], np.cumsum(frequency[:-1])]) / self.rate_sps
+            self._phase = float((phase[-1] + 2 * np.pi * frequency[-1] / self.rate_sps) % (2 * np.pi))
+        return iq * np.exp(-1j * phase.astype(np.float32))
+
+    def process(self, iq: np.ndarray, start_s: float) -> np.ndarray:
+        """Audio for this IQ block (``start_s``: its first sample's time from the input start)."""
+        baseband = self.shift(iq.astype(np.complex64, copy=False), start_s)
+        if self.filter is not None:
+            baseband = self.filter.process(baseband)[:, 0]
+        return self.discriminator.process(baseband.astype(np.complex64, copy=False))
