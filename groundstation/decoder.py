@@ -36,6 +36,7 @@ from groundstation.records import DecodedFrame
 
 log = logging.getLogger(__name__)
 
+SIGNAL_MARGIN_HZ = 1_000.0  # beyond Carson's half-bandwidth, for what the AFC has not followed yet
 HOLD_S = 2.0  # a frame is emitted this long after its end, once every slicer had its say
 DUPLICATE_WINDOW_S = 1.5
 LEVEL_CHUNK = 1024
@@ -146,7 +147,8 @@ class Decoder:
             if half_width_hz is None:
                 # Without Doppler data the signal may be anywhere within +-12 kHz (435 MHz at LEO).
                 half_width_hz = widest / 2 + (1_000.0 if doppler_hz is not None else 12_000.0)
-            self.channel = FmChannel(rate_sps, offset_hz, half_width_hz, doppler_hz)
+            self.channel = FmChannel(rate_sps, offset_hz, half_width_hz, doppler_hz,
+                                     signal_half_width_hz=widest / 2 + SIGNAL_MARGIN_HZ)
             audio_rate = self.channel.audio_rate_sps
         elif offset_hz or doppler_hz is not None:
             log.warning("--offset and Doppler correction apply to IQ recordings; this input is audio")

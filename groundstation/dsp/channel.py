@@ -1,4 +1,5 @@
-"""IQ to FM audio: shift the signal to zero (fixed offset and Doppler), filter, decimate, discriminate.
+"""IQ to FM audio: shift the signal to zero (fixed offset and Doppler), filter, decimate, track the
+remaining carrier offset (AFC), filter to the signal's width, discriminate.
 
 >>> import numpy as np
 >>> rate = 240_000.0
@@ -17,12 +18,51 @@ from collections.abc import Callable
 
 import numpy as np
 
-from groundstation.dsp.filters import HopFilterBank, lowpass_taps
+from groundstation.dsp.filters import HopFilterBank, RunningMean, lowpass_taps
 from groundstation.dsp.fm import FmDiscriminator
 from groundstation.dsp.modems import FM_DEVIATION_HZ
 
 MIN_AUDIO_RATE_SPS = 44_000.0  # room for 9600 baud FSK (4.6 samples a symbol or more)
 TAPS_PER_DECIMATION = 10
+AFC_WINDOW_S = 0.05
+SIGNAL_FILTER_TAPS = 63
+
+
+class Afc:
+    """Automatic frequency control: the power-weighted mean instantaneous frequency over a centred window
+    (the spectral centroid: the carrier, for symmetric FM) is mixed to zero.
+
+    Noise-only stretches weigh little, so a burst is caught within a few milliseconds; the signal is
+    delayed by half the window so the estimate is centred on it.
+    """
+
+    def __init__(self, rate_sps: float, window_s: float = AFC_WINDOW_S) -> None:
+        length = int(rate_sps * window_s) | 1
+        self.rate_sps = rate_sps
+        self.delay = length // 2
+        self._weighted = RunningMean(length)
+        self._weights = RunningMean(length)
+        self._tail = np.zeros(self.delay, np.complex64)
+        self._previous = np.complex64(0)
+        self._phase = 0.0
+        self.last_offset_hz = 0.0
+
+    def process(self, baseband: np.ndarray) -> np.ndarray:
+        if len(baseband) == 0:
+            return baseband
+        delayed_by_one = np.concatenate([[self._previous], baseband[:-1]])
+        self._previous = baseband[-1]
+        product = baseband * np.conj(delayed_by_one)
+        frequency_hz = np.angle(product) * (self.rate_sps / (2 * np.pi))
+        weight = np.abs(product)
+        offset_hz = self._weighted.process(weight * frequency_hz) / (self._weights.process(weight) + 1e-30)
+        self.last_offset_hz = float(offset_hz[-1])
+        signal = np.concatenate([self._tail, baseband])
+        self._tail = signal[len(signal) - self.delay :] if self.delay else signal[:0]
+        signal = signal[: len(baseband)]
+        phase = self._phase - 2 * np.pi * np.cumsum(offset_hz) / self.rate_sps
+        self._phase = float(phase[-1] % (2 * np.pi))
+        return signal * np.exp(1j * (phase + 2 * np.pi * offset_hz / self.rate_sps)).astype(np.complex64)
 
 
 class FmChannel:
@@ -34,7 +74,7 @@ class FmChannel:
 
     def __init__(self, rate_sps: float, offset_hz: float = 0.0, half_width_hz: float = 17_000.0,
                  doppler_hz: Callable[[np.ndarray], np.ndarray] | None = None,
-                 deviation_hz: float = FM_DEVIATION_HZ) -> None:
+                 deviation_hz: float = FM_DEVIATION_HZ, signal_half_width_hz: float | None = None) -> None:
         self.rate_sps = float(rate_sps)
         self.decimation = max(1, int(rate_sps // MIN_AUDIO_RATE_SPS))
         self.audio_rate_sps = self.rate_sps / self.decimation
@@ -45,8 +85,16 @@ class FmChannel:
         self.filter = HopFilterBank(lowpass_taps(cutoff_hz, self.rate_sps, length), self.decimation) if length > 1 else None
         self.discriminator = FmDiscriminator(self.audio_rate_sps, deviation_hz)
         self._phase = 0.0
-        #: Seconds by which the audio lags the IQ (the filter's group delay).
+        #: Seconds by which the audio lags the IQ (the filters' group delay and the AFC's).
         self.delay_s = (length - 1) / 2 / self.rate_sps if length > 1 else 0.0
+        self.afc = None
+        self.signal_filter = None
+        if signal_half_width_hz is not None:
+            self.afc = Afc(self.audio_rate_sps)
+            taps = lowpass_taps(min(signal_half_width_hz, 0.45 * self.audio_rate_sps), self.audio_rate_sps,
+                                SIGNAL_FILTER_TAPS)
+            self.signal_filter = HopFilterBank(taps, 1)
+            self.delay_s += (self.afc.delay + (SIGNAL_FILTER_TAPS - 1) / 2) / self.audio_rate_sps
 
     def shift(self, iq: np.ndarray, start_s: float) -> np.ndarray:
         """Multiply by exp(-2j*pi*f*t) with f = offset (+ Doppler), phase continuous across blocks."""
@@ -69,4 +117,6 @@ class FmChannel:
         baseband = self.shift(iq.astype(np.complex64, copy=False), start_s)
         if self.filter is not None:
             baseband = self.filter.process(baseband)[:, 0]
+        if self.afc is not None:
+            baseband = self.signal_filter.process(self.afc.process(baseband.astype(np.complex64, copy=False)))[:, 0]
         return self.discriminator.process(baseband.astype(np.complex64, copy=False))

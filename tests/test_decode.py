@@ -1,0 +1,165 @@
+"""The DSP decoder end to end: simulator round trips, block boundaries, Doppler, peers' audio, real
+recordings, noise, and damaged input."""
+
+import csv
+import json
+import logging
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from groundstation.decoder import Decoder, decode_recording, run_decoder
+from groundstation.recordings import open_recording
+
+from support import require_program
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+SIM = ["--sat", "Malligyong-1", "--station", "37.57,126.98,38", "--freq", "435e6"]
+NEAR_TCA = ["--start", "2024-06-12T14:26:00Z"]
+FM_MODEMS = ["afsk1200", "fsk1200", "fsk4800", "fsk9600", "fsk1200-g3ruh", "fsk4800-g3ruh", "fsk9600-g3ruh"]
+
+
+def simulate(run_cli, tmp_path, name, *extra):
+    out = tmp_path / f"{name}.sigmf-meta"
+    result = run_cli("simulate", *SIM, "--out", out, *extra)
+    assert result.code == 0, result.err
+    return out, json.loads(out.read_text())["global"]["groundstation:frames"]
+
+
+@pytest.mark.parametrize("modem_name", FM_MODEMS)
+def test_every_modem_round_trips_through_the_simulator(run_cli, tmp_path, modem_name):
+    meta, truth = simulate(run_cli, tmp_path, modem_name, *NEAR_TCA, "--duration", "16", "--beacon-interval", "3",
+                           "--cn0", "70", "--modem", modem_name, "--seed", "5")
+    frames = list(decode_recording(open_recording(str(meta)), modems=[modem_name]))
+    assert [frame.raw.hex() for frame in frames] == [frame["hex"] for frame in truth]
+    assert all(frame.crc == "ok" and frame.modem == modem_name for frame in frames)
+    for frame, sent in zip(frames, truth):
+        assert abs(frame.t - sent["t_start_s"]) < 0.2
+
+
+def test_auto_finds_the_modem_by_itself_and_nothing_else(run_cli, tmp_path):
+    meta, truth = simulate(run_cli, tmp_path, "auto", *NEAR_TCA, "--duration", "10", "--beacon-interval", "3",
+                           "--cn0", "70", "--modem", "fsk4800-g3ruh")
+    frames = list(decode_recording(open_recording(str(meta))))
+    assert [frame.raw.hex() for frame in frames] == [frame["hex"] for frame in truth]
+    assert {frame.modem for frame in frames} == {"fsk4800-g3ruh"}
+
+
+@pytest.mark.parametrize("block_samples", [777, 4096, 1 << 20])
+def test_frames_split_across_blocks_decode_once(run_cli, tmp_path, block_samples):
+    meta, truth = simulate(run_cli, tmp_path, "blocks", *NEAR_TCA, "--duration", "12", "--beacon-interval", "2",
+                           "--cn0", "70", "--modem", "afsk1200")
+    frames = list(decode_recording(open_recording(str(meta)), modems=["afsk1200"], block_samples=block_samples))
+    assert [frame.raw.hex() for frame in frames] == [frame["hex"] for frame in truth]
+
+
+def test_offset_and_doppler_with_sat(run_cli, tmp_path):
+    meta, truth = simulate(run_cli, tmp_path, "doppler", "--start", "2024-06-12T14:23:00Z", "--duration", "60",
+                           "--beacon-interval", "5", "--cn0", "65", "--modem", "fsk9600-g3ruh", "--offset", "3000",
+                           "--samplerate", "96000", "--datatype", "ci16_le")
+    out = tmp_path / "frames.jsonl"
+    result = run_cli("decode", meta, "--modem", "fsk9600-g3ruh", "--offset", "3000", "--sat", "Malligyong-1",
+                     "--station", "37.57,126.98,38", "--format", "jsonl", "--out", out)
+    assert result.code == 0, result.err
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [record["info_hex"] for record in records] == [frame["hex"][2 * 16 :] for frame in truth]
+    assert records[0]["time"].startswith("2024-06-12T14:23:0") and records[0]["level_db"] is not None
+    assert "frames (fsk9600-g3ruh: 12)" in result.err and "x real time" in result.err
+
+
+def test_iq_signal_off_by_up_to_12_khz_decodes_without_doppler_data(run_cli, tmp_path):
+    meta, truth = simulate(run_cli, tmp_path, "off", "--start", "2024-06-12T14:23:00Z", "--duration", "20",
+                           "--beacon-interval", "4", "--cn0", "70", "--modem", "afsk1200", "--offset", "2000",
+                           "--samplerate", "48000")
+    doppler = [value for _, value in json.loads(meta.read_text())["global"]["groundstation:doppler_hz"]]
+    assert min(doppler) > 9000  # the signal sits 11 kHz and more from where the decoder is told
+    frames = list(decode_recording(open_recording(str(meta)), modems=["afsk1200"]))
+    assert [frame.raw.hex() for frame in frames] == [frame["hex"] for frame in truth]
+
+
+def gen_packets_audio(tmp_path, baud, count=20):
+    gen_packets = require_program("gen_packets")
+    texts = tmp_path / "packets.txt"
+    texts.write_text("".join(f"N0CALL-7>TEST,WIDE2-1:independent generator packet {n:03d} of {count}\n"
+                             for n in range(count)))
+    wav = tmp_path / f"gen{baud}.wav"
+    # -g -b N: G3RUH-scrambled baseband at N baud (direwolf's -B 4800 would be 8PSK)
+    speed = ["-g", "-b", str(baud)] if baud != 1200 else []
+    subprocess.run([gen_packets, "-r", "48000", *speed, "-o", str(wav), str(texts)], check=True, capture_output=True)
+    return wav
+
+
+@pytest.mark.parametrize("baud, modem_name", [(1200, "afsk1200"), (9600, "fsk9600-g3ruh"), (4800, "fsk4800-g3ruh")])
+def test_direwolf_gen_packets_audio(tmp_path, baud, modem_name):
+    wav = gen_packets_audio(tmp_path, baud)
+    frames = list(decode_recording(open_recording(str(wav)), modems=[modem_name]))
+    assert [frame.ax25.info for frame in frames] == [
+        f"independent generator packet {n:03d} of 20\n".encode() for n in range(20)]
+    assert frames[0].monitor_line().startswith("N0CALL-7>TEST,WIDE2-1:")
+
+
+def corpus_rows():
+    manifest = CORPUS / "manifest.tsv"
+    if not manifest.exists():
+        return []
+    rows = list(csv.DictReader(manifest.open(), delimiter="\t"))
+    return [row for row in rows if not row["modem"].startswith("bpsk")]
+
+
+@pytest.mark.parametrize("row", corpus_rows(), ids=lambda row: row["file"])
+def test_real_recordings_as_many_frames_as_the_best_peer(row):
+    best_peer = max(int(value) for value in (row["direwolf"], row["gr_satellites"]) if value != "-")
+    frames = list(decode_recording(open_recording(str(CORPUS / row["file"])), modems=[row["modem"]]))
+    assert len(frames) >= best_peer
+    assert all(frame.ax25 is not None for frame in frames)
+
+
+def test_real_recordings_present_or_skipped():
+    if not corpus_rows():
+        pytest.skip(f"no corpus at {CORPUS}")
+
+
+def test_no_false_frames_from_ten_minutes_of_noise():
+    rng = np.random.default_rng(2024)
+    decoder = Decoder(48000, False, ["auto"])
+    found = []
+    for second in range(0, 600, 10):
+        found += decoder.process(rng.standard_normal(480_000).astype(np.float32) * 0.1, float(second))
+    found += decoder.flush()
+    assert found == []
+
+
+def test_damaged_audio_is_survived(tmp_path, caplog):
+    wav = gen_packets_audio(tmp_path, 1200, count=6) if os.path.exists("/usr/bin/gen_packets") else None
+    if wav is None:
+        pytest.skip("gen_packets is not installed (.ci/run installs direwolf)")
+    samples = np.concatenate([block.samples for block in open_recording(str(wav)).blocks()])
+    damaged = np.concatenate([
+        np.zeros(48000, np.float32),                  # silence
+        np.full(48000, 0.7, np.float32),              # DC
+        np.clip(samples * 8, -0.25, 0.25),            # hard clipped
+        samples + 0.3,                                # DC offset under the signal
+    ]).astype(np.complex64)
+    damaged[5000] = np.nan
+    damaged[60000] = np.inf
+    path = tmp_path / "damaged.cf32"
+    damaged.real.astype(np.float32).view(np.float32).tofile(path)  # real samples in a float file
+    recording = open_recording(str(path), datatype="rf32_le", rate_sps=48000)
+    with caplog.at_level(logging.WARNING):
+        frames = list(decode_recording(recording, modems=["afsk1200"]))
+    assert "NaN" in caplog.text
+    assert len(frames) == 12  # six from the clipped copy, six from the offset one
+
+
+def test_decode_cli_on_audio_and_bad_options(run_cli, tmp_path):
+    wav = gen_packets_audio(tmp_path, 1200, count=3)
+    result = run_cli("decode", wav, "--modem", "afsk1200")
+    assert result.code == 0 and result.out.count("N0CALL-7>TEST,WIDE2-1:") == 3
+    assert "[t=" in result.out and "afsk1200" in result.out
+    assert run_cli("decode", wav, "--iq").code == 2
+    assert run_cli("decode", wav, "--sat", "58400", "--station", "1,2").code == 0  # audio: Doppler ignored, warned
+    missing = run_cli("decode", tmp_path / "missing.wav")
+    assert missing.code == 2 and "no such file" in missing.err
