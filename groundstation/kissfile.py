@@ -35,10 +35,17 @@ class KissStats:
     truncated_bytes: int = 0
 
 
+RECORDING_SUFFIXES = (".wav", ".sigmf-meta", ".sigmf-data", ".sigmf", ".cu8", ".cs8", ".ci8", ".cs16", ".ci16",
+                      ".cf32", ".fc32", ".cfile", ".raw", ".iq")
+
+
 def looks_like_kiss(path: str) -> bool:
-    """True for a ``.kiss``/``.kss`` file name or a file whose first byte is FEND."""
-    if path.lower().endswith((".kiss", ".kss")):
+    """True for a ``.kiss``/``.kss`` file name, or a file that is not named as a recording and starts with FEND."""
+    lower = path.lower()
+    if lower.endswith((".kiss", ".kss")):
         return True
+    if lower.endswith(RECORDING_SUFFIXES):
+        return False
     try:
         with open(path, "rb") as file:
             return file.read(1) == bytes([FEND])

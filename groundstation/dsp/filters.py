@@ -75,18 +75,20 @@ class HopFilterBank:
 
 
     def _process_every_sample(self, samples: np.ndarray) -> np.ndarray:
-        """Hop 1: a sliding-window view times the taps (one matrix product) instead of per-segment products."""
+        """Hop 1: one direct convolution a filter (numpy's C loop; no strided copies)."""
         length = self._matrix.shape[1] // self.filters
         if self._pending is None:
             self._pending = np.zeros(length - 1, dtype=samples.dtype)
-            self._taps = self._matrix.reshape(length, self.filters)
+            # reversed, so that convolution computes the correlation with the taps (oldest tap first)
+            self._reversed = [self._matrix.reshape(length, self.filters)[::-1, column].copy()
+                              for column in range(self.filters)]
         data = np.concatenate([self._pending, samples])
         self._pending = data[len(data) - (length - 1) :] if length > 1 else data[:0]
-        if len(data) < length:
-            return np.zeros((0, self.filters), dtype=np.result_type(data.dtype, np.float32))
-        windows = np.lib.stride_tricks.sliding_window_view(data, length)
-        taps = self._taps.astype(np.complex64) if np.iscomplexobj(data) else self._taps
-        return windows @ taps
+        rows = len(data) - length + 1
+        out = np.empty((max(rows, 0), self.filters), dtype=np.result_type(data.dtype, np.float32))
+        for column, taps in enumerate(self._reversed):
+            out[:, column] = np.convolve(data, taps, mode="valid")
+        return out
 
 
 class RunningMean:

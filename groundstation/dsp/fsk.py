@@ -1,9 +1,10 @@
 """Binary FSK on FM (plain NRZI or G3RUH-scrambled) from discriminator audio.
 
-The receive filter is a low-pass at 0.7 times the symbol rate (windowed sinc,
-about 6 symbols long): the transmitted pulse is an NRZ symbol smoothed by the
-transmitter's own low-pass, so the matched filter is a low-pass a little
-narrower than the symbol rate. The DC a frequency offset leaves in FM audio is
+The receive filters are low-passes at 0.6 and 0.8 times the symbol rate
+(windowed sinc, 6 symbols long), each a slicer of its own: the
+transmitted pulse is an NRZ symbol smoothed by the transmitter's own low-pass,
+so the matched filter is a low-pass a little narrower than the symbol rate, and
+two widths cover transmitters that filter more or less. The DC a frequency offset leaves in FM audio is
 removed with a long centred moving average (1024 symbols: short windows are
 biased by the long runs at the start of a scrambled transmission); the slicer
 level is zero. Timing comes from zero crossings (see ``timing.py``).
@@ -17,38 +18,56 @@ from groundstation.dsp.filters import DcBlocker, HopFilterBank, lowpass_taps
 from groundstation.dsp.slicer import SlicerChain, SlicerGroup
 
 SAMPLES_PER_SYMBOL_OUT = 8
-FILTER_CUTOFF_BAUDS = 0.7
+DECIMATOR_TAPS_PER_STEP = 8
+FILTER_CUTOFFS_BAUDS = (0.6, 0.8)
 FILTER_SYMBOLS = 6.0
 DC_WINDOW_SYMBOLS = 1024
-TIMING_WINDOWS = (16.0, 48.0)
+TIMING_WINDOWS = (24.0,)
 
 
 class FskDemodulator:
     """Audio blocks in (at least 4 samples a symbol), :class:`RawFrame` out."""
 
     def __init__(self, rate_sps: float, name: str, baud: float, scrambled: bool, check=None, repair: bool = True,
-                 windows=TIMING_WINDOWS, cutoff_bauds: float = FILTER_CUTOFF_BAUDS) -> None:
-        samples_per_symbol = rate_sps / baud
-        self.hop = max(1, int(round(samples_per_symbol / SAMPLES_PER_SYMBOL_OUT)))
+                 windows=TIMING_WINDOWS, cutoffs_bauds=FILTER_CUTOFFS_BAUDS) -> None:
+        # Many samples a symbol (1200 baud at 48 kHz): low-pass and decimate first, then filter every sample.
+        self.decimation = max(1, int(rate_sps / baud / SAMPLES_PER_SYMBOL_OUT))
+        self.decimator = None
+        delay_s = 0.0
+        if self.decimation > 1:
+            length = DECIMATOR_TAPS_PER_STEP * self.decimation + 1
+            self.decimator = HopFilterBank(lowpass_taps(baud, rate_sps, length), self.decimation)
+            delay_s += ((self.decimation - 1) - (self.decimator.segments * self.decimation - 1) / 2) / rate_sps
+        decimated_rate = rate_sps / self.decimation
+        samples_per_symbol = decimated_rate / baud
+        self.hop = 1
         length = int(FILTER_SYMBOLS * samples_per_symbol) // 2 * 2 + 1
-        self.bank = HopFilterBank(lowpass_taps(cutoff_bauds * baud, rate_sps, length), self.hop)
-        period = samples_per_symbol / self.hop
-        self.dc = DcBlocker(int(DC_WINDOW_SYMBOLS * period))
-        seconds_per_d = self.hop / rate_sps
-        delay_s = ((self.hop - 1) - (self.bank.segments * self.hop - 1) / 2 - self.dc.delay * self.hop) / rate_sps
+        taps = np.stack([lowpass_taps(cutoff * baud, decimated_rate, length) for cutoff in cutoffs_bauds], axis=1)
+        self.bank = HopFilterBank(taps, 1)
+        period = samples_per_symbol
+        self.dc = [DcBlocker(int(DC_WINDOW_SYMBOLS * period)) for _ in cutoffs_bauds]
+        seconds_per_d = 1.0 / decimated_rate
+        delay_s -= ((length - 1) / 2 + self.dc[0].delay) / decimated_rate
         self.latency_s = -delay_s + max(windows) / baud
         self.rate_sps = rate_sps
         self.slicers = SlicerGroup([
-            SlicerChain(name, f"window {window:g}", period, window, scrambled, seconds_per_d, delay_s, check, repair)
-            for window in windows
+            SlicerChain(name, f"filter {cutoff:g}, window {window:g}", period, window, scrambled, seconds_per_d,
+                        delay_s, check, repair)
+            for cutoff in cutoffs_bauds for window in windows
         ], check)
+        self.windows = len(windows)
 
     def process(self, audio: np.ndarray) -> list:
-        filtered = self.bank.process(audio.astype(np.float32, copy=False))[:, 0]
+        audio = audio.astype(np.float32, copy=False)
+        if self.decimator is not None:
+            audio = self.decimator.process(audio)[:, 0]
+        filtered = self.bank.process(audio)
         if len(filtered) == 0:
             return []
-        d = self.dc.process(filtered).astype(np.float32)
-        return self.slicers.process([d] * len(self.slicers.chains))
+        signals = []
+        for column, blocker in enumerate(self.dc):
+            signals += [blocker.process(filtered[:, column]).astype(np.float32)] * self.windows
+        return self.slicers.process(signals)
 
     def flush(self) -> list:
         """Push out what the filters and timing still hold (call once, at the end of the input)."""

@@ -95,8 +95,8 @@ def g3ruh_descramble(bits: np.ndarray, history: np.ndarray | None = None) -> np.
 FLAG_VALUE_LSB_FIRST = int(np.dot(FLAG_BITS, 1 << np.arange(8)))
 MIN_FRAME_BYTES = 17  # two addresses, control, FCS
 MAX_FRAME_BYTES = 400
-REPAIR_SINGLE = 8  # least reliable symbols tried one at a time
-REPAIR_PAIRS = 6  # least reliable symbols tried two at a time
+REPAIR_SINGLE = 12  # least reliable symbols tried one at a time
+REPAIR_PAIRS = 9  # least reliable symbols tried two at a time
 
 
 def unstuff(bits: np.ndarray) -> np.ndarray | None:

@@ -8,27 +8,21 @@ not grow with the length of the pass.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
-import time
 
-RUNNER = (
-    "import resource, sys; from groundstation.cli import main; code = main(sys.argv[1:]); "
-    "print('peak_rss_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)"
-)
+sys.path.insert(0, os.path.dirname(__file__))
+
+from peers import run_measured  # noqa: E402
 
 
 def run(duration_s: int, folder: str) -> tuple[float, int]:
     out = os.path.join(folder, f"bench-{duration_s}.sigmf-meta")
-    command = [sys.executable, "-c", RUNNER, "simulate", "--sat", "Malligyong-1", "--station", "37.57,126.98",
+    command = [sys.executable, "-m", "groundstation", "simulate", "--sat", "Malligyong-1", "--station", "37.57,126.98",
                "--start", "2024-06-12T14:22:00Z", "--duration", str(duration_s), "--samplerate", "250000",
                "--freq", "435e6", "--modem", "fsk9600-g3ruh", "--out", out]
     environment = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-    began = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True, check=True, env=environment)
-    seconds = time.perf_counter() - began
-    rss_kb = int(completed.stdout.split("peak_rss_kb")[1].split()[0])
+    _, seconds, rss_kb = run_measured(command, env=environment)
     os.remove(out)
     os.remove(out.replace("meta", "data"))
     return seconds, rss_kb

@@ -89,15 +89,24 @@ def atest_infos(path: str, baud: int) -> list[str]:
 
 
 def multimon_count(path: str, baud: int) -> int | None:
-    if shutil.which("multimon-ng") is None:
+    """Frames multimon-ng decodes (it reads WAV through sox)."""
+    if shutil.which("multimon-ng") is None or shutil.which("sox") is None:
         return None
     mode = {1200: "AFSK1200", 9600: "FSK9600"}.get(baud)
-    raw_path = path + ".raw"
-    samples, rate = read_wav(path)
-    # multimon-ng reads raw 22050 Hz mono s16 audio
-    resampled = np.interp(np.arange(0, len(samples), rate / 22050), np.arange(len(samples)), samples)
-    resampled.astype("<i2").tofile(raw_path)
-    output = subprocess.run(["multimon-ng", "-q", "-t", "raw", "-a", mode, raw_path], capture_output=True,
+    output = subprocess.run(["multimon-ng", "-q", "-t", "wav", "-a", mode, path], capture_output=True,
                             text=True).stdout
-    os.remove(raw_path)
     return sum(1 for line in output.splitlines() if line.startswith(f"{mode}: fm "))
+
+
+def run_measured(command: list[str], env: dict | None = None) -> tuple[subprocess.CompletedProcess, float, int | None]:
+    """Run ``command``; return it, its wall seconds and its peak memory in kB (GNU time's %M, measured in a
+    fresh process: a child forked from a big parent would otherwise inherit the parent's high-water mark)."""
+    import time
+
+    timer = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
+    prefix = [timer, "-f", "peak_rss_kb %M"] if timer else []
+    began = time.perf_counter()
+    completed = subprocess.run(prefix + command, capture_output=True, text=True, check=True, env=env)
+    seconds = time.perf_counter() - began
+    match = re.search(r"peak_rss_kb (\d+)", completed.stderr)
+    return completed, seconds, int(match.group(1)) if match else None
