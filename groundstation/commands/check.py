@@ -1,0 +1,89 @@
+"""``groundstation check``: did this satellite transmit during this recording?"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import timedelta
+
+from groundstation.catalog import load_catalog
+from groundstation.commands.common import add_satellite_options, add_station_options, positive, station_from, targets_from
+from groundstation.errors import UserError
+from groundstation.orbit import Tracker
+from groundstation.progress import Progress
+from groundstation.recordings import open_recording
+from groundstation.targets import select_elements
+
+EXAMPLES = """examples:
+  groundstation check pass.sigmf-meta --sat Malligyong-1 --station 37.57,126.98 --freq 435e6 --report out/
+  groundstation check capture.cu8 --samplerate 2.4e6 --center-freq 436e6 --start-time 2024-06-12T14:22:00Z \\
+      --sat 58400 --station 37.57,126.98 --format json
+
+verdicts (exit code 0 for each; 2 for bad input):
+  TRANSMITTING                     energy on the satellite's predicted Doppler track (C/N0, false-alarm probability)
+  NO SIGNAL DETECTED               with the C/N0 upper limit the recording rules out
+  SIGNAL NOT FROM THIS SATELLITE   a signal is there, but it follows another satellite or no Doppler at all
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="did this satellite transmit during this recording?",
+        description="Search an IQ recording for energy that follows the satellite's predicted Doppler curve, "
+        "attribute any signal found, try to decode it, and give a verdict.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("recording", help="an IQ recording (.sigmf-meta, .cu8, .cs16, .cf32, stereo .wav)")
+    add_satellite_options(parser)
+    add_station_options(parser)
+    parser.add_argument("--freq", type=positive(float), metavar="HZ",
+                        help="expected downlink frequency (default: search the whole recorded band)")
+    parser.add_argument("--search-bw", type=positive(float), default=10e3, metavar="HZ",
+                        help="with --freq: search +-HZ around it (default 10000)")
+    parser.add_argument("--report", metavar="DIR", help="write waterfall.png, elevation.png, report.json, report.html")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--no-decode", action="store_true", help="skip the decode attempt")
+    source = parser.add_argument_group("when the recording cannot tell")
+    source.add_argument("--samplerate", type=positive(float), metavar="SPS")
+    source.add_argument("--datatype", metavar="TYPE")
+    source.add_argument("--center-freq", type=positive(float), metavar="HZ")
+    source.add_argument("--start-time", metavar="ISO8601")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from groundstation.check import check_recording
+
+    recording = open_recording(args.recording, args.datatype, args.samplerate, args.center_freq, args.start_time)
+    if not recording.datatype.is_complex:
+        raise UserError(f"{args.recording}: check needs an IQ recording (this one is real audio)")
+    if recording.start_time is None:
+        raise UserError(f"{args.recording}: the start time is unknown; give --start-time")
+    (target,), store = targets_from(args)
+    end = recording.start_time + timedelta(seconds=recording.duration_s or 0)
+    tracker = Tracker(select_elements(target, store, recording.start_time, end, args.force), station_from(args),
+                      target.name)
+    names = {entry.norad: entry.name for entry in load_catalog().entries if entry.norad}
+    progress = Progress("check")
+    try:
+        result = check_recording(recording, tracker, store, names, args.freq, args.search_bw,
+                                 decode=not args.no_decode, progress=progress)
+    finally:
+        progress.close()
+    if args.report:
+        from groundstation.report import write_report
+
+        result.numbers["report"] = write_report(result, args.report)
+    if args.format == "json":
+        json.dump(result.numbers, sys.stdout, indent=2)
+        print()
+    else:
+        for frame in result.frames:
+            print(f"  frame: {frame.monitor_line()}")
+        print(result.line)
+        if args.report:
+            print(f"report: {result.numbers['report']['html']}")
+    return 0
