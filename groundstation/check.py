@@ -23,7 +23,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from groundstation.attribution import UNIDENTIFIED, Fit, candidate_trackers, fit_constant, rank, verdict_of
+from groundstation.attribution import FLAT, UNIDENTIFIED, Fit, candidate_trackers, fit_constant, rank, verdict_of
 from groundstation.dsp.spectra import SpectralFrames, Waterfall
 from groundstation.dsp.track import TrackSearch
 from groundstation.errors import UserError
@@ -143,10 +143,16 @@ def check_recording(recording, tracker: Tracker, store, names: dict[int, str], f
         where = np.rint(received / bin_hz).astype(np.int64) + size // 2
         valid = (where >= lo) & (where < hi)
         on_track.add(np.where(valid, normalised[np.clip(where, 0, size - 1)], 1.0))
-    best = on_track.best()
+    widest = on_track.best()
+    best = _refined(on_track, widest)
     cn0_source = best if best.level > 1 else on_track.result(8, around=int(best.best_group // 8))
     cn0_dbhz = 10 * math.log10(max(cn0_source.excess_per_frame() * bin_hz, 1e-3))
     best_rest_hz = float(rest[0] + best.position_bins * bin_hz)
+    centroid = widest.level >= CENTROID_MIN_LEVEL and widest.pfa < PFA_DETECT
+    if centroid:
+        # A data signal: its FM spectrum is symmetric about the carrier, so the centroid is the carrier
+        # (its strongest line, found at fine resolution, may be a sideband).
+        best_rest_hz = float(rest[0] + _centroid_bins(on_track, widest) * bin_hz)
     limit_dbhz = _upper_limit_dbhz(on_track, bin_hz)
 
     detected = best.pfa < PFA_DETECT
@@ -198,7 +204,7 @@ def check_recording(recording, tracker: Tracker, store, names: dict[int, str], f
     numbers["verdict"] = verdict
     numbers["line"] = line
     track_offsets = None
-    if best.path_groups is not None and detected:
+    if best.path_groups is not None and detected and not centroid:
         rest_path = rest[0] + (best.path_groups + 0.5) * best.level * bin_hz - 0.5 * bin_hz
         track_offsets = rest_path + (centre + rest_path) * doppler_fraction[: len(rest_path)]
     elif detected:
@@ -235,6 +241,8 @@ def _raw_signals(raw: TrackSearch, waterfall: Waterfall, band_low_hz: float, bin
     ranked = rank(candidates, times, freqs_hz)
     constant = fit_constant(freqs_hz)
     described = verdict_of(ranked, constant, column_hz)
+    if described == FLAT and seen.mean() < FLAT_MIN_SEEN:
+        described = UNIDENTIFIED  # flat only in the few rows a burst was seen: no evidence of a fixed carrier
     belongs = bool(ranked and ranked[0].norad == target.element_set.norad and described.startswith(ranked[0].name))
     return [OtherSignal(result.pfa, result.z, times, freqs_hz, ranked, constant, belongs, described)]
 
@@ -242,6 +250,7 @@ def _raw_signals(raw: TrackSearch, waterfall: Waterfall, band_low_hz: float, bin
 MAX_DRIFT_HZ_S = 150.0  # faster than any low-orbit Doppler at UHF
 TRACE_THRESHOLD_DB = 6.0  # above the waterfall's median: the signal is seen in this row
 MIN_TRACE_ROWS = 8
+FLAT_MIN_SEEN = 0.5  # a terrestrial carrier is called flat only if seen in at least half of the rows
 
 
 def trace_waterfall(image_db: np.ndarray, times_s: np.ndarray, column: int, column_hz: float,
@@ -277,6 +286,37 @@ def trace_waterfall(image_db: np.ndarray, times_s: np.ndarray, column: int, colu
                 trace[row] = previous
             row += step
     return trace, seen
+
+
+CENTROID_MIN_LEVEL = 512
+CENTROID_LEVEL = 64
+
+
+def _centroid_bins(search: TrackSearch, wide) -> float:
+    """Centre of the excess energy (at 64-bin resolution) within the wide detection's group and its neighbours."""
+    scores = search.scores[CENTROID_LEVEL]
+    excess = np.maximum(scores - np.median(scores), 0.0)
+    span = wide.level // CENTROID_LEVEL
+    centre = int(wide.position_bins // CENTROID_LEVEL)
+    lo, hi = max(0, centre - span), min(len(scores), centre + span + 1)
+    weights = excess[lo:hi]
+    if weights.sum() <= 0:
+        return wide.position_bins
+    groups = np.arange(lo, hi)
+    return float(((groups + 0.5) * CENTROID_LEVEL - 0.5) @ weights / weights.sum())
+
+
+def _refined(search: TrackSearch, best):
+    """The finest resolution at which the detection still stands, around where it was found: a data signal is
+    detected in wide groups, but its carrier line (or the middle of its spectrum) pins the frequency down."""
+    if best.pfa >= PFA_DETECT:
+        return best
+    for level in sorted(level for level in search.levels if level < best.level):
+        around = int(best.position_bins // level)
+        finer = search.result(level, around=around)
+        if finer.pfa * len(search.levels) < PFA_DETECT and abs(finer.position_bins - best.position_bins) <= best.level:
+            return finer
+    return best
 
 
 def _upper_limit_dbhz(search: TrackSearch, bin_hz: float) -> float:

@@ -12,10 +12,10 @@ import logging
 import sys
 
 from groundstation import __version__
-from groundstation.commands import catalog, check, decode, doppler, passes, simulate, tle
+from groundstation.commands import catalog, check, decode, demo, doppler, passes, simulate, tle
 from groundstation.errors import UserError
 
-SUBCOMMANDS = (catalog, passes, doppler, simulate, decode, check, tle)
+SUBCOMMANDS = (demo, catalog, passes, doppler, simulate, decode, check, tle)
 
 
 class _OneLineErrorParser(argparse.ArgumentParser):

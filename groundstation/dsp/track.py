@@ -116,6 +116,7 @@ class TrackSearch:
         if around is None:
             best = int(np.argmax(scores))
         else:
+            around = min(max(around, 0), len(scores) - 1)
             lo, hi = max(0, around - EXCLUDE_GROUPS), min(len(scores), around + EXCLUDE_GROUPS + 1)
             best = lo + int(np.argmax(scores[lo:hi]))
         mask = np.ones(len(scores), bool)
