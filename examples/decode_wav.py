@@ -1,0 +1,38 @@
+"""Decode AX.25 frames from a WAV file (receiver audio, or stereo IQ) and print them.
+
+Run: python examples/decode_wav.py FILE.wav
+Without a file it first simulates 30 s of a 9600 baud G3RUH beacon as a receiver would hear it
+(labelled SIMULATED) and decodes that.
+"""
+
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from groundstation.decoder import decode_recording
+from groundstation.dsp.modems import modem
+from groundstation.elements import ElementStore
+from groundstation.orbit import Tracker
+from groundstation.recordings import open_recording
+from groundstation.simulator import SimulationConfig, simulate
+from groundstation.station import SEOUL
+
+
+def simulated_wav(folder: Path) -> Path:
+    tracker = Tracker(ElementStore.bundled().newest(58400), SEOUL, "Malligyong-1")
+    config = SimulationConfig(tracker=tracker, start=datetime(2024, 6, 12, 14, 26, tzinfo=timezone.utc), duration_s=30,
+                              freq_hz=435e6, modem=modem("fsk9600-g3ruh"), rate_sps=48000, beacon_interval_s=5)
+    wav = folder / "simulated-beacon.wav"
+    simulate(config, str(folder / "simulated-beacon.sigmf-meta"), tracker.name, audio_path=str(wav))
+    return wav
+
+
+def main(path: Path) -> list[str]:
+    return [f"{frame.t:7.3f}s {frame.modem}: {frame.monitor_line()}" for frame in decode_recording(open_recording(str(path)))]
+
+
+if __name__ == "__main__":
+    source = Path(sys.argv[1]) if len(sys.argv) > 1 else simulated_wav(Path(tempfile.mkdtemp()))
+    for line in main(source):
+        print(line)

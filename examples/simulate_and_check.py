@@ -1,0 +1,34 @@
+"""Simulate a pass of Malligyong-1 with a hypothetical carrier, then ask: did it transmit?
+
+Run: python examples/simulate_and_check.py [OUT_DIR]
+Everything here is SIMULATED: no real signal of Malligyong-1 is claimed.
+"""
+
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from groundstation.check import check_recording
+from groundstation.dsp.modems import modem
+from groundstation.elements import ElementStore
+from groundstation.orbit import Tracker
+from groundstation.recordings import open_recording
+from groundstation.simulator import SimulationConfig, simulate
+from groundstation.station import SEOUL
+
+
+def main(folder: Path, cn0_dbhz: float = 20.0) -> str:
+    store = ElementStore.bundled()
+    tracker = Tracker(store.newest(58400), SEOUL, "Malligyong-1")
+    config = SimulationConfig(tracker=tracker, start=datetime(2024, 6, 12, 14, 24, tzinfo=timezone.utc),
+                              duration_s=120, freq_hz=435e6, modem=modem("cw"), rate_sps=48000, cn0_dbhz=cn0_dbhz,
+                              offset_hz=1800.0, drift_hz=150.0)
+    meta = str(folder / "malligyong-1-simulated-cw.sigmf-meta")
+    simulate(config, meta, tracker.name)
+    result = check_recording(open_recording(meta), tracker, store, {58400: "Malligyong-1"}, freq_hz=435e6)
+    return result.line
+
+
+if __name__ == "__main__":
+    print(main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp())))
