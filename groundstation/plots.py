@@ -43,9 +43,15 @@ def plot_sky_tracks(passes, trackers, path: str, points_per_pass: int = 120) -> 
     if passes:
         axes.legend(loc="lower left", bbox_to_anchor=(-0.15, -0.2), fontsize=7)
     axes.set_title("Sky tracks (dot: AOS)")
+    save_figure(figure, path, "--plot")
+
+
+def save_figure(figure, path: str, option: str, dpi: int = 100) -> None:
+    """Write ``figure`` as PNG and close it; a path that cannot be written is the user's ``option``'s fault."""
+    plt = _pyplot()
     try:
-        figure.savefig(path, dpi=100, bbox_inches="tight")
+        figure.savefig(path, dpi=dpi, bbox_inches="tight")
     except OSError as error:
-        raise UserError(f"--plot: cannot write {path!r}: {error.strerror}") from None
+        raise UserError(f"{option}: cannot write {path!r}: {error.strerror}") from None
     finally:
         plt.close(figure)

@@ -10,7 +10,7 @@ import os
 import numpy as np
 
 from groundstation.errors import UserError
-from groundstation.plots import _pyplot
+from groundstation.plots import _pyplot, save_figure
 
 
 def write_report(result, folder: str) -> dict[str, str]:
@@ -59,7 +59,7 @@ def _waterfall_png(result, path: str) -> None:
     axes.set_title(f"{result.numbers['satellite']}: {result.verdict}{simulated}", fontsize=10)
     if axes.get_legend_handles_labels()[0]:
         axes.legend(loc="upper right", fontsize=8)
-    _save(figure, path, plt)
+    save_figure(figure, path, "--report", dpi=90)
 
 
 def _elevation_png(result, path: str) -> None:
@@ -71,16 +71,7 @@ def _elevation_png(result, path: str) -> None:
     axes.set_xlabel("seconds from start")
     axes.set_ylabel("elevation (deg)")
     axes.set_title(f"{result.numbers['satellite']} seen from the station", fontsize=10)
-    _save(figure, path, plt)
-
-
-def _save(figure, path: str, plt) -> None:
-    try:
-        figure.savefig(path, dpi=90, bbox_inches="tight")
-    except OSError as error:
-        raise UserError(f"--report: cannot write {path!r}: {error.strerror}") from None
-    finally:
-        plt.close(figure)
+    save_figure(figure, path, "--report", dpi=90)
 
 
 def _html(result, paths: dict[str, str]) -> str:

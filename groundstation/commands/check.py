@@ -8,7 +8,14 @@ import sys
 from datetime import timedelta
 
 from groundstation.catalog import load_catalog
-from groundstation.commands.common import add_satellite_options, add_station_options, positive, station_from, targets_from
+from groundstation.commands.common import (
+    add_recording_options,
+    add_satellite_options,
+    add_station_options,
+    positive,
+    station_from,
+    targets_from,
+)
 from groundstation.errors import UserError
 from groundstation.orbit import Tracker
 from groundstation.progress import Progress
@@ -46,11 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--report", metavar="DIR", help="write waterfall.png, elevation.png, report.json, report.html")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--no-decode", action="store_true", help="skip the decode attempt")
-    source = parser.add_argument_group("when the recording cannot tell")
-    source.add_argument("--samplerate", type=positive(float), metavar="SPS")
-    source.add_argument("--datatype", metavar="TYPE")
-    source.add_argument("--center-freq", type=positive(float), metavar="HZ")
-    source.add_argument("--start-time", metavar="ISO8601")
+    add_recording_options(parser)
     parser.set_defaults(func=run)
 
 

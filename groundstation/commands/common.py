@@ -31,6 +31,15 @@ def add_station_options(parser: argparse.ArgumentParser, required: bool = True) 
     group.add_argument("--station-file", metavar="FILE", help="a Gpredict .qth file or a TOML file")
 
 
+def add_recording_options(parser: argparse.ArgumentParser) -> None:
+    """What a raw recording cannot tell by itself."""
+    source = parser.add_argument_group("when the recording cannot tell")
+    source.add_argument("--samplerate", type=positive(float), metavar="SPS")
+    source.add_argument("--datatype", metavar="TYPE", help="SigMF datatype: cu8, ci8, ci16_le, cf32_le, ri16_le, ...")
+    source.add_argument("--center-freq", type=positive(float), metavar="HZ", help="the recording's centre frequency")
+    source.add_argument("--start-time", metavar="ISO8601", help="UTC time of the first sample")
+
+
 def station_from(args: argparse.Namespace) -> Station:
     if args.station_file:
         return read_station_file(args.station_file)

@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 
-from groundstation.commands.common import add_station_options, positive, station_from, targets_from
+from groundstation.commands.common import add_recording_options, add_station_options, station_from, targets_from
 from groundstation.decoder import Decoder, run_decoder
 from groundstation.dsp.modems import MODEMS
 from groundstation.errors import UserError
@@ -48,12 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="modems to run side by side (default auto: all that fit the sample rate)")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     parser.add_argument("--out", metavar="FILE", help="write frames to FILE instead of stdout ('-': stdout)")
-    source = parser.add_argument_group("when the recording cannot tell")
-    source.add_argument("--samplerate", type=positive(float), metavar="SPS")
-    source.add_argument("--datatype", metavar="TYPE", help="SigMF datatype: cu8, ci8, ci16_le, cf32_le, ri16_le, ...")
-    source.add_argument("--center-freq", type=positive(float), metavar="HZ", help="the recording's centre frequency")
-    source.add_argument("--start-time", metavar="ISO8601", help="UTC time of the first sample")
-    source.add_argument("--iq", action="store_true", help="insist that the input is IQ (stereo WAV, raw IQ)")
+    add_recording_options(parser)
+    parser.add_argument("--iq", action="store_true", help="insist that the input is IQ (stereo WAV, raw IQ)")
     tuning = parser.add_argument_group("where the signal is (IQ inputs)")
     tuning.add_argument("--offset", type=float, default=0.0, metavar="HZ",
                         help="signal at centre + HZ (default 0); without --sat, +-12 kHz around it is searched")

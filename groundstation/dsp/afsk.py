@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from groundstation.dsp.filters import HopFilterBank, lowpass_taps
-from groundstation.dsp.slicer import SlicerChain, SlicerGroup
+from groundstation.dsp.filters import Decimator, HopFilterBank
+from groundstation.dsp.slicer import FrameDemodulator, SlicerChain, SlicerGroup
 
 SPACE_GAINS = (0.7, 1.0, 1.4)
 CORRELATOR_SYMBOLS = 1.75
@@ -39,25 +39,20 @@ def correlator_taps(rate_sps: float, baud: float, mark_hz: float, space_hz: floa
     return np.stack(columns, axis=1).astype(np.float32)
 
 
-class AfskDemodulator:
+class AfskDemodulator(FrameDemodulator):
     """Audio blocks in (any rate of 9.6 kHz or more), :class:`RawFrame` out."""
 
     def __init__(self, rate_sps: float, name: str = "afsk1200", baud: float = 1200.0, mark_hz: float = 1200.0,
                  space_hz: float = 2200.0, gains=SPACE_GAINS, check=None, repair: bool = True,
                  correlator_symbols: float = CORRELATOR_SYMBOLS, window_symbols: float = TIMING_WINDOW_SYMBOLS,
                  window_name: str = "sine") -> None:
-        self.decimation = max(1, int(rate_sps / baud / SAMPLES_PER_SYMBOL_OUT))
-        decimated_rate = rate_sps / self.decimation
-        self.decimator = None
-        delay_s = 0.0
-        if self.decimation > 1:
-            length = DECIMATOR_TAPS_PER_STEP * self.decimation + 1
-            self.decimator = HopFilterBank(lowpass_taps(AUDIO_CUTOFF_HZ, rate_sps, length), self.decimation)
-            delay_s += ((self.decimation - 1) - (self.decimator.segments * self.decimation - 1) / 2) / rate_sps
+        self.decimator = Decimator(rate_sps, int(rate_sps / baud / SAMPLES_PER_SYMBOL_OUT), AUDIO_CUTOFF_HZ,
+                                   DECIMATOR_TAPS_PER_STEP)
+        decimated_rate = self.decimator.rate_sps
+        delay_s = -self.decimator.delay_s
         taps = correlator_taps(decimated_rate, baud, mark_hz, space_hz, correlator_symbols, window_name)
         self.bank = HopFilterBank(taps, 1)
         delay_s -= (len(taps) - 1) / 2 / decimated_rate
-        #: Seconds of input the demodulator holds back (filters, timing window): what flush() pushes out.
         self.latency_s = -delay_s + window_symbols / baud
         self.rate_sps = rate_sps
         self.gains = np.asarray(gains, np.float32)
@@ -68,10 +63,7 @@ class AfskDemodulator:
         ], check)
 
     def process(self, audio: np.ndarray) -> list:
-        audio = audio.astype(np.float32, copy=False)
-        if self.decimator is not None:
-            audio = self.decimator.process(audio)[:, 0]
-        outputs = self.bank.process(audio)
+        outputs = self.bank.process(self.decimator.process(audio.astype(np.float32, copy=False)))
         if len(outputs) == 0:
             return []
         mark = outputs[:, 0] ** 2 + outputs[:, 1] ** 2
@@ -81,7 +73,3 @@ class AfskDemodulator:
             weighted = gain * space
             signals.append((mark - weighted) / (mark + weighted + 1e-20))
         return self.slicers.process(signals)
-
-    def flush(self) -> list:
-        """Push out what the filters and timing still hold (call once, at the end of the input)."""
-        return self.process(np.zeros(int((self.latency_s + 0.05) * self.rate_sps), np.float32))

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from groundstation.dsp.filters import HopFilterBank, RunningMean, lowpass_taps
+from groundstation.dsp.filters import Decimator, HopFilterBank, RunningMean, lowpass_taps
 from groundstation.dsp.fm import FmDiscriminator
 from groundstation.dsp.modems import FM_DEVIATION_HZ
 
@@ -81,12 +81,11 @@ class FmChannel:
         self.offset_hz = offset_hz
         self.doppler_hz = doppler_hz
         cutoff_hz = min(half_width_hz, 0.45 * self.audio_rate_sps)
-        length = TAPS_PER_DECIMATION * self.decimation + 1 if self.decimation > 1 else 1
-        self.filter = HopFilterBank(lowpass_taps(cutoff_hz, self.rate_sps, length), self.decimation) if length > 1 else None
+        self.decimator = Decimator(self.rate_sps, self.decimation, cutoff_hz, TAPS_PER_DECIMATION)
         self.discriminator = FmDiscriminator(self.audio_rate_sps, deviation_hz)
         self._phase = 0.0
         #: Seconds by which the audio lags the IQ (the filters' group delay and the AFC's).
-        self.delay_s = (length - 1) / 2 / self.rate_sps if length > 1 else 0.0
+        self.delay_s = self.decimator.delay_s
         self.afc = None
         self.signal_filter = None
         if signal_half_width_hz is not None:
@@ -115,8 +114,7 @@ class FmChannel:
     def process(self, iq: np.ndarray, start_s: float) -> np.ndarray:
         """Audio for this IQ block (``start_s``: its first sample's time from the input start)."""
         baseband = self.shift(iq.astype(np.complex64, copy=False), start_s)
-        if self.filter is not None:
-            baseband = self.filter.process(baseband)[:, 0]
+        baseband = self.decimator.process(baseband)
         if self.afc is not None:
             baseband = self.signal_filter.process(self.afc.process(baseband.astype(np.complex64, copy=False)))[:, 0]
         return self.discriminator.process(baseband.astype(np.complex64, copy=False))

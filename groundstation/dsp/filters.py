@@ -91,6 +91,30 @@ class HopFilterBank:
         return out
 
 
+class Decimator:
+    """Low-pass (windowed sinc, ``taps_per_step`` taps for each input sample dropped) and keep every
+    ``factor``-th sample; a factor of 1 passes the samples through. Real or complex input.
+
+    >>> decimator = Decimator(48000.0, 5, cutoff_hz=3400.0)
+    >>> decimator.rate_sps, len(decimator.process(np.ones(1000, np.float32)))
+    (9600.0, 200)
+    """
+
+    def __init__(self, rate_sps: float, factor: int, cutoff_hz: float, taps_per_step: int = 8) -> None:
+        self.factor = max(1, int(factor))
+        self.rate_sps = rate_sps / self.factor
+        self.bank = None
+        #: Seconds by which the output lags the input (the filter's group delay, less what the hop hides).
+        self.delay_s = 0.0
+        if self.factor > 1:
+            length = taps_per_step * self.factor + 1
+            self.bank = HopFilterBank(lowpass_taps(cutoff_hz, rate_sps, length), self.factor)
+            self.delay_s = ((self.bank.segments * self.factor - 1) / 2 - (self.factor - 1)) / rate_sps
+
+    def process(self, samples: np.ndarray) -> np.ndarray:
+        return samples if self.bank is None else self.bank.process(samples)[:, 0]
+
+
 class RunningMean:
     """Causal moving average over ``length`` samples, stateful across blocks.
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from groundstation.dsp.filters import DcBlocker, HopFilterBank, lowpass_taps
-from groundstation.dsp.slicer import SlicerChain, SlicerGroup
+from groundstation.dsp.filters import DcBlocker, Decimator, HopFilterBank, lowpass_taps
+from groundstation.dsp.slicer import FrameDemodulator, SlicerChain, SlicerGroup
 
 SAMPLES_PER_SYMBOL_OUT = 8
 DECIMATOR_TAPS_PER_STEP = 8
@@ -25,22 +25,17 @@ DC_WINDOW_SYMBOLS = 1024
 TIMING_WINDOWS = (24.0,)
 
 
-class FskDemodulator:
+class FskDemodulator(FrameDemodulator):
     """Audio blocks in (at least 4 samples a symbol), :class:`RawFrame` out."""
 
     def __init__(self, rate_sps: float, name: str, baud: float, scrambled: bool, check=None, repair: bool = True,
                  windows=TIMING_WINDOWS, cutoffs_bauds=FILTER_CUTOFFS_BAUDS) -> None:
         # Many samples a symbol (1200 baud at 48 kHz): low-pass and decimate first, then filter every sample.
-        self.decimation = max(1, int(rate_sps / baud / SAMPLES_PER_SYMBOL_OUT))
-        self.decimator = None
-        delay_s = 0.0
-        if self.decimation > 1:
-            length = DECIMATOR_TAPS_PER_STEP * self.decimation + 1
-            self.decimator = HopFilterBank(lowpass_taps(baud, rate_sps, length), self.decimation)
-            delay_s += ((self.decimation - 1) - (self.decimator.segments * self.decimation - 1) / 2) / rate_sps
-        decimated_rate = rate_sps / self.decimation
+        self.decimator = Decimator(rate_sps, int(rate_sps / baud / SAMPLES_PER_SYMBOL_OUT), baud,
+                                   DECIMATOR_TAPS_PER_STEP)
+        decimated_rate = self.decimator.rate_sps
+        delay_s = -self.decimator.delay_s
         samples_per_symbol = decimated_rate / baud
-        self.hop = 1
         length = int(FILTER_SYMBOLS * samples_per_symbol) // 2 * 2 + 1
         taps = np.stack([lowpass_taps(cutoff * baud, decimated_rate, length) for cutoff in cutoffs_bauds], axis=1)
         self.bank = HopFilterBank(taps, 1)
@@ -58,17 +53,10 @@ class FskDemodulator:
         self.windows = len(windows)
 
     def process(self, audio: np.ndarray) -> list:
-        audio = audio.astype(np.float32, copy=False)
-        if self.decimator is not None:
-            audio = self.decimator.process(audio)[:, 0]
-        filtered = self.bank.process(audio)
+        filtered = self.bank.process(self.decimator.process(audio.astype(np.float32, copy=False)))
         if len(filtered) == 0:
             return []
         signals = []
         for column, blocker in enumerate(self.dc):
             signals += [blocker.process(filtered[:, column]).astype(np.float32)] * self.windows
         return self.slicers.process(signals)
-
-    def flush(self) -> list:
-        """Push out what the filters and timing still hold (call once, at the end of the input)."""
-        return self.process(np.zeros(int((self.latency_s + 0.05) * self.rate_sps), np.float32))

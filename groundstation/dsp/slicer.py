@@ -98,3 +98,21 @@ class SlicerGroup:
 
     def _overlaps_decoded(self, start_s: float, end_s: float) -> bool:
         return any(s < end_s and start_s < e for s, e in self._decoded)
+
+
+class FrameDemodulator:
+    """What every demodulator shares: ``process(audio) -> [RawFrame]``, and :meth:`flush` at the end.
+
+    Subclasses set :attr:`rate_sps` (input rate) and :attr:`latency_s` (how much input the filters and the
+    timing window hold back).
+    """
+
+    rate_sps: float
+    latency_s: float
+
+    def process(self, audio: np.ndarray) -> list[RawFrame]:
+        raise NotImplementedError
+
+    def flush(self) -> list[RawFrame]:
+        """Push out what the filters and timing still hold (call once, at the end of the input)."""
+        return self.process(np.zeros(int((self.latency_s + 0.05) * self.rate_sps), np.float32))
