@@ -23,7 +23,15 @@ from datetime import timedelta
 
 import numpy as np
 
-from groundstation.attribution import FLAT, UNIDENTIFIED, Fit, candidate_trackers, fit_constant, rank, verdict_of
+from groundstation.attribution import (
+    FLAT,
+    UNIDENTIFIED,
+    Fit,
+    candidate_trackers,
+    fit_constant,
+    rank,
+    verdict_of,
+)
 from groundstation.dsp.spectra import SpectralFrames, Waterfall
 from groundstation.dsp.track import TrackSearch
 from groundstation.errors import UserError
@@ -113,7 +121,7 @@ def check_recording(recording, tracker: Tracker, store, names: dict[int, str], f
     # Pass 1: the waterfall, and any signal at all.
     waterfall = Waterfall(hi - lo)
     raw = TrackSearch(hi - lo, levels=RAW_LEVELS, dp_levels=(), expected_frames=frame_count)
-    for index, (t_s, power) in enumerate(_frames(recording, spectra, block, progress, 0.0, 0.5, frame_count)):
+    for t_s, power in _frames(recording, spectra, block, progress, 0.0, 0.5):
         waterfall.add(t_s, power[lo:hi])
         raw.add(_normalise(power, lo, hi)[lo:hi])
     candidates = candidate_trackers(store, tracker.station, start, start + timedelta(seconds=duration_s), names)
@@ -132,12 +140,13 @@ def check_recording(recording, tracker: Tracker, store, names: dict[int, str], f
         raise UserError(f"the search band is too narrow for this recording ({len(rest)} bins); widen --search-bw")
     masks = [signal for signal in others if not signal.belongs_to_target and signal.described != UNIDENTIFIED]
     on_track = TrackSearch(len(rest), expected_frames=frame_count)
-    for index, (t_s, power) in enumerate(_frames(recording, spectra, block, progress, 0.5, 1.0, frame_count)):
+    for index, (_, power) in enumerate(_frames(recording, spectra, block, progress, 0.5, 1.0)):
         if index >= frame_count:
             break
         normalised = _normalise(power, lo, hi)
-        for signal in masks:
-            position = int(round(signal.freqs_hz[min(index, len(signal.freqs_hz) - 1)] - centre) / bin_hz) + size // 2
+        for signal in masks:  # its trace, at this frame's time
+            offset_hz = float(np.interp(frame_times[index], signal.times_unix, signal.freqs_hz)) - centre
+            position = int(round(offset_hz / bin_hz)) + size // 2
             normalised[max(0, position - MASK_HALF_WIDTH_BINS) : position + MASK_HALF_WIDTH_BINS] = 1.0
         received = rest + (centre + rest) * doppler_fraction[index]
         where = np.rint(received / bin_hz).astype(np.int64) + size // 2
@@ -215,7 +224,8 @@ def check_recording(recording, tracker: Tracker, store, names: dict[int, str], f
                        frame_times, predicted, track_offsets, look.elevation_deg, frames)
 
 
-def _frames(recording, spectra, block, progress, first_fraction, last_fraction, frame_count):
+def _frames(recording, spectra, block, progress, first_fraction, last_fraction):
+    """One pass over the recording: (frame centre, power spectrum) pairs; progress from first to last fraction."""
     spectra_pass = SpectralFrames(spectra.rate_sps, FRAME_S)
     for block_data in recording.blocks(block):
         for t_s, power in spectra_pass.process(block_data.samples):

@@ -12,7 +12,16 @@ import logging
 import sys
 
 from groundstation import __version__
-from groundstation.commands import catalog, check, decode, demo, doppler, passes, simulate, tle
+from groundstation.commands import (
+    catalog,
+    check,
+    decode,
+    demo,
+    doppler,
+    passes,
+    simulate,
+    tle,
+)
 from groundstation.errors import UserError
 
 SUBCOMMANDS = (demo, catalog, passes, doppler, simulate, decode, check, tle)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from groundstation.errors import UserError
 
+
 @dataclass(frozen=True)
 class Station:
     latitude_deg: float

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from groundstation.decoder import Decoder, decode_recording, run_decoder
+from groundstation.decoder import Decoder, decode_recording
 from groundstation.recordings import open_recording
 
 from support import require_program

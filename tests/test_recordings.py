@@ -1,6 +1,5 @@
 """Reading and writing recordings: every format in, SigMF out, and the bad inputs."""
 
-import io
 import json
 import logging
 import struct
@@ -32,7 +31,7 @@ def read_all(recording, block_samples=1000):
 @pytest.mark.parametrize("datatype, tolerance", [("cf32_le", 0.0), ("ci16_le", 1 / 32767), ("cu8", 1 / 127.5)])
 def test_sigmf_write_then_read(tmp_path, datatype, tolerance):
     samples = noise_iq(5000)
-    meta = str(tmp_path / f"x.sigmf-meta")
+    meta = str(tmp_path / "x.sigmf-meta")
     with SigMFWriter(meta, datatype, 250_000, 435e6, START, "SIMULATED test", {"simulated": True}) as writer:
         writer.write(samples[:3000])
         writer.write(samples[3000:])

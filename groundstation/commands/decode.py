@@ -10,7 +10,12 @@ import sys
 
 import numpy as np
 
-from groundstation.commands.common import add_recording_options, add_station_options, station_from, targets_from
+from groundstation.commands.common import (
+    add_recording_options,
+    add_station_options,
+    station_from,
+    targets_from,
+)
 from groundstation.decoder import Decoder, run_decoder
 from groundstation.dsp.modems import MODEMS
 from groundstation.errors import UserError

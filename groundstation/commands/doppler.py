@@ -7,7 +7,13 @@ import sys
 
 import numpy as np
 
-from groundstation.commands.common import add_satellite_options, add_station_options, positive, station_from, targets_from
+from groundstation.commands.common import (
+    add_satellite_options,
+    add_station_options,
+    positive,
+    station_from,
+    targets_from,
+)
 from groundstation.errors import UserError
 from groundstation.orbit import Tracker, doppler_shift_hz, from_posix
 from groundstation.tables import write_rows

@@ -19,7 +19,12 @@ from groundstation.dsp.modems import MODEMS, modem
 from groundstation.errors import UserError
 from groundstation.orbit import Tracker
 from groundstation.progress import Progress
-from groundstation.simulator import SimulationConfig, channel_grid, default_rate_sps, simulate
+from groundstation.simulator import (
+    SimulationConfig,
+    channel_grid,
+    default_rate_sps,
+    simulate,
+)
 from groundstation.targets import select_elements
 from groundstation.timefmt import iso_utc
 from groundstation.writers import WRITE_DATATYPES

@@ -18,7 +18,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from groundstation.dsp.filters import Decimator, HopFilterBank, RunningMean, lowpass_taps
+from groundstation.dsp.filters import (
+    Decimator,
+    HopFilterBank,
+    RunningMean,
+    lowpass_taps,
+)
 from groundstation.dsp.fm import FmDiscriminator
 from groundstation.dsp.modems import FM_DEVIATION_HZ
 

@@ -35,7 +35,7 @@ from groundstation.recordings import open_recording  # noqa: E402
 from groundstation.simulator import SimulationConfig, simulate  # noqa: E402
 from groundstation.station import SEOUL, Station  # noqa: E402
 
-GRID_DBHZ = {"cw": (2, 4, 6, 8, 10, 12), "afsk1200": (15, 20, 25, 30, 35, 40), "fsk9600-g3ruh": (15, 20, 25, 30, 35, 40)}
+GRID_DBHZ = {"cw": (4, 6, 8, 10), "afsk1200": (20, 25, 30, 35), "fsk9600-g3ruh": (20, 25, 30, 35)}
 FREQ_HZ = 435e6
 DURATION_S = 300.0
 
