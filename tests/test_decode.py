@@ -163,3 +163,18 @@ def test_decode_cli_on_audio_and_bad_options(run_cli, tmp_path):
     assert run_cli("decode", wav, "--sat", "58400", "--station", "1,2").code == 0  # audio: Doppler ignored, warned
     missing = run_cli("decode", tmp_path / "missing.wav")
     assert missing.code == 2 and "no such file" in missing.err
+
+
+def test_sigmf_annotate_adds_one_annotation_per_decoded_frame(run_cli, tmp_path):
+    meta, truth = simulate(run_cli, tmp_path, "annotate", *NEAR_TCA, "--duration", "10", "--beacon-interval", "3",
+                           "--cn0", "70", "--modem", "afsk1200")
+    before = json.loads(meta.read_text())["annotations"]
+    result = run_cli("decode", meta, "--modem", "afsk1200", "--sigmf-annotate")
+    assert result.code == 0
+    annotations = json.loads(meta.read_text())["annotations"]
+    decoded = [a for a in annotations if a.get("groundstation:decoded")]
+    assert len(decoded) == len(truth) and len(annotations) == len(before) + len(truth)
+    assert [a["groundstation:hex"] for a in decoded] == [frame["hex"] for frame in truth]
+    from sigmf import validate
+
+    validate.validate(json.loads(meta.read_text()))
