@@ -154,18 +154,23 @@ def check_recording(recording, tracker: Tracker, store, names: dict[int, str], f
         on_track.add(np.where(valid, normalised[np.clip(where, 0, size - 1)], 1.0))
     widest = on_track.best()
     best = _refined(on_track, widest)
-    cn0_source = best if best.level > 1 else on_track.result(8, around=int(best.best_group // 8))
-    cn0_dbhz = 10 * math.log10(max(cn0_source.excess_per_frame() * bin_hz, 1e-3))
     best_rest_hz = float(rest[0] + best.position_bins * bin_hz)
-    centroid = widest.level >= CENTROID_MIN_LEVEL and widest.pfa < PFA_DETECT
+    centroid = best.pfa < PFA_DETECT and _is_wideband(on_track, best)
+    # C/N0 averaged over the recording: the energy of the whole signal (a data signal: within +-8 kHz; a
+    # carrier: its 16 or 128 Hz group, which hold its drift and the window's leakage), per frame, times the bin width.
+    if centroid:
+        energy = _excess_energy(on_track, best.position_bins)
+    else:
+        energy = max(on_track.result(level, around=int(best.position_bins // level)).excess_per_frame()
+                     for level in (8, CENTROID_LEVEL) if level in on_track.levels)
+    cn0_dbhz = 10 * math.log10(max(energy * bin_hz, 1e-3))
     if centroid:
         # A data signal: its FM spectrum is symmetric about the carrier, so the centroid is the carrier
         # (its strongest line, found at fine resolution, may be a sideband).
-        best_rest_hz = float(rest[0] + _centroid_bins(on_track, widest) * bin_hz)
+        best_rest_hz = float(rest[0] + _centroid_bins(on_track, best.position_bins) * bin_hz)
     limit_dbhz = _upper_limit_dbhz(on_track, bin_hz)
 
     detected = best.pfa < PFA_DETECT
-    target_signals = [signal for signal in others if signal.belongs_to_target]
     numbers = {
         "recording": recording.path,
         "satellite": tracker.name,
@@ -204,8 +209,6 @@ def check_recording(recording, tracker: Tracker, store, names: dict[int, str], f
         verdict = NOT_THIS
         line = f"{NOT_THIS}: " + "; ".join(f"a signal near {signal.freqs_hz[0] / 1e6:.4f} MHz matches {signal.described}"
                                            for signal in masks)
-    elif target_signals:
-        verdict, line = TRANSMITTING, f"{TRANSMITTING}: a signal following {tracker.name}'s Doppler curve was traced"
     else:
         verdict = NO_SIGNAL
         line = (f"{NO_SIGNAL}: no carrier stronger than {limit_dbhz:.1f} dB-Hz within +-{band_khz:.1f} kHz "
@@ -298,22 +301,49 @@ def trace_waterfall(image_db: np.ndarray, times_s: np.ndarray, column: int, colu
     return trace, seen
 
 
-CENTROID_MIN_LEVEL = 512
+WIDE_RATIO = 3.0  # a signal with this much more energy around it than in its strongest line is wideband
 CENTROID_LEVEL = 64
+CENTROID_HALF_WIDTH_BINS = 4096  # +-8 kHz at 2 Hz bins: an FM data signal's spectrum
 
 
-def _centroid_bins(search: TrackSearch, wide) -> float:
-    """Centre of the excess energy (at 64-bin resolution) within the wide detection's group and its neighbours."""
+def _excess_energy(search: TrackSearch, position_bins: float) -> float:
+    """Signal energy (bin units, per frame) above the noise within +-8 kHz of a position, at 128 Hz resolution."""
+    scores = search.scores[CENTROID_LEVEL]
+    result = search.result(CENTROID_LEVEL)
+    centre = int(position_bins // CENTROID_LEVEL)
+    span = CENTROID_HALF_WIDTH_BINS // CENTROID_LEVEL
+    window = scores[max(0, centre - span) : centre + span + 1]
+    significant = window[window > result.noise_mean + 3 * result.noise_std]
+    return float(np.sum(significant - result.noise_mean)) / max(search.frames, 1) * CENTROID_LEVEL
+
+
+def _is_wideband(search: TrackSearch, best) -> bool:
+    """Most of the signal's energy lies outside its strongest line (an FM data signal, not a carrier)."""
+    if CENTROID_LEVEL not in search.levels:
+        return False
+    around = _excess_energy(search, best.position_bins)
+    # the line as the finest two resolutions see it (16 Hz groups hold a drifting carrier whole)
+    line = max(search.result(level, around=int(best.position_bins // level)).excess_per_frame()
+               for level in (1, 8) if level in search.levels)
+    log.debug("wideband test: energy within 8 kHz %.2f, in the line %.2f", around, line)
+    return around > WIDE_RATIO * line
+
+
+def _centroid_bins(search: TrackSearch, position_bins: float, iterations: int = 3) -> float:
+    """Centre of the excess energy (at 64-bin resolution) within +-8 kHz, re-centred a few times so that a
+    strong sideband line to one side does not pull the window with it."""
     scores = search.scores[CENTROID_LEVEL]
     excess = np.maximum(scores - np.median(scores), 0.0)
-    span = wide.level // CENTROID_LEVEL
-    centre = int(wide.position_bins // CENTROID_LEVEL)
-    lo, hi = max(0, centre - span), min(len(scores), centre + span + 1)
-    weights = excess[lo:hi]
-    if weights.sum() <= 0:
-        return wide.position_bins
-    groups = np.arange(lo, hi)
-    return float(((groups + 0.5) * CENTROID_LEVEL - 0.5) @ weights / weights.sum())
+    span = CENTROID_HALF_WIDTH_BINS // CENTROID_LEVEL
+    for _ in range(iterations):
+        centre = int(position_bins // CENTROID_LEVEL)
+        lo, hi = max(0, centre - span), min(len(scores), centre + span + 1)
+        weights = excess[lo:hi]
+        if weights.sum() <= 0:
+            break
+        groups = np.arange(lo, hi)
+        position_bins = float(((groups + 0.5) * CENTROID_LEVEL - 0.5) @ weights / weights.sum())
+    return position_bins
 
 
 def _refined(search: TrackSearch, best):
