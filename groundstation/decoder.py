@@ -220,8 +220,10 @@ class Decoder:
 def decode_recording(recording, modems: list[str] = ("auto",), offset_hz: float = 0.0, doppler_hz=None,
                      repair: bool = True, progress: Callable[[float], None] | None = None,
                      block_samples: int = 1 << 18) -> Iterator[DecodedFrame]:
-    """Decode a :class:`~groundstation.recordings.Recording`; ``decode_recording.stats`` is not kept: pass
-    a :class:`Decoder` yourself when the statistics are needed (see :func:`run_decoder`)."""
+    """Decode a :class:`~groundstation.recordings.Recording`, frames in time order.
+
+    For the statistics (frames per modem, repaired, speed) make a :class:`Decoder` and use :func:`run_decoder`.
+    """
     decoder = Decoder(recording.rate_sps, recording.datatype.is_complex, list(modems), recording.start_time,
                       offset_hz, doppler_hz, repair)
     yield from run_decoder(decoder, recording, progress, block_samples)

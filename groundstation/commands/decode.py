@@ -116,7 +116,6 @@ def doppler_function(args: argparse.Namespace, recording):
     from groundstation.orbit import Tracker
     from groundstation.targets import select_elements
 
-    args.sat = [args.sat]
     (target,), store = targets_from(args)
     duration_s = recording.duration_s or 3600.0
     end = recording.start_time + timedelta(seconds=duration_s)
