@@ -305,17 +305,19 @@ def trace_waterfall(image_db: np.ndarray, times_s: np.ndarray, column: int, colu
     return trace, seen
 
 
-WIDE_RATIO = 3.0  # a signal with this much more energy around it than in its strongest line is wideband
+WIDE_RATIO = 2.0  # a signal with twice the energy within 8 kHz as within 512 Hz of its strongest line is wideband
 CENTROID_LEVEL = 64
 CENTROID_HALF_WIDTH_BINS = 4096  # +-8 kHz at 2 Hz bins: an FM data signal's spectrum
+NEAR_HALF_WIDTH_BINS = 256  # +-512 Hz: a drifting carrier's neighbourhood
 
 
-def _excess_energy(search: TrackSearch, position_bins: float) -> float:
-    """Signal energy (bin units, per frame) above the noise within +-8 kHz of a position, at 128 Hz resolution."""
+def _excess_energy(search: TrackSearch, position_bins: float, half_width_bins: int = CENTROID_HALF_WIDTH_BINS) -> float:
+    """Signal energy (bin units, per frame) above the noise within +-half_width_bins (default +-8 kHz) of a
+    position, at 128 Hz resolution."""
     scores = search.scores[CENTROID_LEVEL]
     result = search.result(CENTROID_LEVEL)
     centre = int(position_bins // CENTROID_LEVEL)
-    span = CENTROID_HALF_WIDTH_BINS // CENTROID_LEVEL
+    span = half_width_bins // CENTROID_LEVEL
     window = scores[max(0, centre - span) : centre + span + 1]
     significant = window[window > result.noise_mean + 3 * result.noise_std]
     return float(np.sum(significant - result.noise_mean)) / max(search.frames, 1) * CENTROID_LEVEL
@@ -326,11 +328,10 @@ def _is_wideband(search: TrackSearch, best) -> bool:
     if CENTROID_LEVEL not in search.levels:
         return False
     around = _excess_energy(search, best.position_bins)
-    # the line as the finest two resolutions see it (16 Hz groups hold a drifting carrier whole)
-    line = max(search.result(level, around=int(best.position_bins // level)).excess_per_frame()
-               for level in (1, 8) if level in search.levels)
-    log.debug("wideband test: energy within 8 kHz %.2f, in the line %.2f", around, line)
-    return around > WIDE_RATIO * line
+    # a carrier drifting a few hundred Hz stays within +-512 Hz; an FM data signal spreads over kHz
+    near = _excess_energy(search, best.position_bins, NEAR_HALF_WIDTH_BINS)
+    log.debug("wideband test: energy within 8 kHz %.2f, within 512 Hz %.2f", around, near)
+    return around > WIDE_RATIO * max(near, 1e-9)
 
 
 def _centroid_bins(search: TrackSearch, position_bins: float, iterations: int = 3) -> float:
