@@ -1,10 +1,10 @@
 """Binary FSK on FM (plain NRZI or G3RUH-scrambled) from discriminator audio.
 
-The receive filters are low-passes at 0.6 and 0.8 times the symbol rate
+The receive filters are low-passes at 0.55, 0.7 and 0.85 times the symbol rate
 (windowed sinc, 6 symbols long), each a slicer of its own: the
 transmitted pulse is an NRZ symbol smoothed by the transmitter's own low-pass,
 so the matched filter is a low-pass a little narrower than the symbol rate, and
-two widths cover transmitters that filter more or less. The DC a frequency offset leaves in FM audio is
+several widths cover transmitters that filter more or less. The DC a frequency offset leaves in FM audio is
 removed with a long centred moving average (1024 symbols: short windows are
 biased by the long runs at the start of a scrambled transmission); the slicer
 level is zero. Timing comes from zero crossings (see ``timing.py``).
@@ -19,7 +19,7 @@ from groundstation.dsp.slicer import FrameDemodulator, SlicerChain, SlicerGroup
 
 SAMPLES_PER_SYMBOL_OUT = 8
 DECIMATOR_TAPS_PER_STEP = 8
-FILTER_CUTOFFS_BAUDS = (0.6, 0.8)
+FILTER_CUTOFFS_BAUDS = (0.55, 0.7, 0.85)
 FILTER_SYMBOLS = 6.0
 DC_WINDOW_SYMBOLS = 1024
 TIMING_WINDOWS = (24.0,)
