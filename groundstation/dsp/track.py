@@ -106,8 +106,8 @@ class TrackSearch:
                     self.choices[level].append((1 - choice).astype(np.int8))  # previous group minus this group
             else:
                 self.scores[level] = self.scores[level] + grouped
-                if self.keep_paths[level]:
-                    self.choices[level].append(np.zeros(groups, np.int8) if self.frames > 0 else None)
+                if self.keep_paths[level]:  # the first frame of a DP level: nothing came before it
+                    self.choices[level].append(None)
         self.frames += 1
 
     def result(self, level: int, around: int | None = None) -> LevelResult:
@@ -141,6 +141,6 @@ class TrackSearch:
         path = np.empty(self.frames, np.int64)
         path[-1] = end_group
         for frame in range(self.frames - 1, 0, -1):
-            step = self.choices[level][frame - 1]
-            path[frame - 1] = path[frame] + (int(step[path[frame]]) if step is not None else 0)
+            step = self.choices[level][frame]  # how the path came into `frame` from the frame before
+            path[frame - 1] = path[frame] + int(step[path[frame]])
         return path
