@@ -18,7 +18,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 
@@ -80,6 +80,3 @@ def verdict_of(ranked: list[Fit], constant: Fit, resolution_hz: float) -> str:
         return FLAT
     return UNIDENTIFIED
 
-
-def window(start: datetime, duration_s: float) -> tuple[datetime, datetime]:
-    return start, start + timedelta(seconds=duration_s)

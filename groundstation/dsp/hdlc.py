@@ -127,12 +127,7 @@ def pack_bits(bits: np.ndarray) -> bytes:
 
 def symbols_to_bits(levels: np.ndarray, scrambled: bool, before: np.ndarray) -> np.ndarray:
     """Data bits for line ``levels`` given the 18 levels ``before`` them (descrambler history, NRZI state)."""
-    if scrambled:
-        line = g3ruh_descramble(np.concatenate([before[-18:], levels]), None)[18:]
-        previous = g3ruh_descramble(before[-18:], None)[-1:]
-    else:
-        line, previous = levels, before[-1:]
-    return nrzi_decode(line, int(previous[0]) if len(previous) else 0)
+    return symbols_to_bits_2d(np.concatenate([before[-18:], levels])[None, :], scrambled)[0]
 
 
 @dataclass
