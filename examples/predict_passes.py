@@ -8,10 +8,10 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from groundstation.elements import ElementStore
-from groundstation.orbit import Tracker
-from groundstation.plots import plot_sky_tracks
-from groundstation.station import SEOUL
+from groundstation.orbits.elements import ElementStore
+from groundstation.orbits.orbit import Tracker
+from groundstation.outputs.plots import plot_sky_tracks
+from groundstation.orbits.station import SEOUL
 
 
 def main(plot_path: Path) -> list:

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from groundstation.decoder import Decoder, decode_recording
-from groundstation.recordings import open_recording
+from groundstation.dsp.decoder import Decoder, decode_recording
+from groundstation.recordings.readers import open_recording
 
 from support import require_program
 

@@ -10,10 +10,10 @@ import pytest
 from sgp4 import exporter
 from sgp4.api import Satrec
 
-from groundstation.elements import ElementStore, parse_elements, read_elements, tle_checksum
+from groundstation.orbits.elements import ElementStore, parse_elements, read_elements, tle_checksum
 from groundstation.errors import UserError
-from groundstation.orbit import Tracker
-from groundstation.station import Station
+from groundstation.orbits.orbit import Tracker
+from groundstation.orbits.station import Station
 
 SET_24158 = (
     "MALLIGYONG-1\n"

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from groundstation.elements import ElementStore
-from groundstation.orbit import Tracker, doppler_shift_hz
-from groundstation.station import Station
+from groundstation.orbits.elements import ElementStore
+from groundstation.orbits.orbit import Tracker, doppler_shift_hz
+from groundstation.orbits.station import Station
 
 ephem = pytest.importorskip("ephem")
 
@@ -99,7 +99,7 @@ def test_pass_in_progress_at_start_is_given_whole():
 
 
 def test_range_rate_equals_skyfields_frame_latlon_and_rates():
-    from groundstation.orbit import timescale
+    from groundstation.orbits.orbit import timescale
 
     start = datetime(2024, 6, 6, 6, 0, tzinfo=timezone.utc)
     tracker = Tracker(ElementStore.bundled().nearest(58400, start), STATIONS[0])

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from groundstation.errors import UserError
-from groundstation.recordings import guess_from_filename, open_recording, parse_datatype
-from groundstation.writers import SigMFWriter
+from groundstation.recordings.readers import guess_from_filename, open_recording, parse_datatype
+from groundstation.recordings.writers import SigMFWriter
 
 START = datetime(2024, 6, 12, 14, 22, tzinfo=timezone.utc)
 
@@ -177,7 +177,7 @@ def test_nan_and_inf_become_zero_with_a_warning(tmp_path, caplog):
 
 def test_stdin_reads_like_a_file(tmp_path):
     samples = np.arange(20, dtype=np.uint8)
-    script = ("import numpy as np; from groundstation.recordings import open_recording;"
+    script = ("import numpy as np; from groundstation.recordings.readers import open_recording;"
               "r = open_recording('-', datatype='cu8', rate_sps=2.4e6);"
               "print(sum(len(b.samples) for b in r.blocks(3)))")
     completed = subprocess.run([sys.executable, "-c", script], input=samples.tobytes(), capture_output=True, check=True)

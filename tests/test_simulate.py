@@ -7,8 +7,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from groundstation.elements import ElementStore
-from groundstation.recordings import open_recording
+from groundstation.orbits.elements import ElementStore
+from groundstation.recordings.readers import open_recording
 
 from support import require_program
 
@@ -47,8 +47,8 @@ def test_cw_follows_the_predicted_doppler_within_10_hz(run_cli, tmp_path):
     recording = open_recording(str(meta))
     truth = recording.metadata
     element_set = ElementStore.bundled().nearest(58400, recording.start_time)
-    from groundstation.orbit import Tracker
-    from groundstation.station import Station
+    from groundstation.orbits.orbit import Tracker
+    from groundstation.orbits.station import Station
 
     tracker = Tracker(element_set, Station(37.57, 126.98, 38))
     rate = recording.rate_sps

@@ -6,9 +6,9 @@ import argparse
 import sys
 from datetime import datetime, timezone
 
-from groundstation.catalog import load_catalog
-from groundstation.elements import ElementStore
-from groundstation.tables import write_rows
+from groundstation.orbits.catalog import load_catalog
+from groundstation.orbits.elements import ElementStore
+from groundstation.outputs.tables import write_rows
 from groundstation.timefmt import iso_utc
 
 EXAMPLES = """examples:

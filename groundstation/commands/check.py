@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import timedelta
 
-from groundstation.catalog import load_catalog
+from groundstation.orbits.catalog import load_catalog
 from groundstation.commands.common import (
     add_recording_options,
     add_satellite_options,
@@ -17,10 +17,10 @@ from groundstation.commands.common import (
     targets_from,
 )
 from groundstation.errors import UserError
-from groundstation.orbit import Tracker
-from groundstation.progress import Progress
-from groundstation.recordings import open_recording
-from groundstation.targets import select_elements
+from groundstation.orbits.orbit import Tracker
+from groundstation.commands.progress import Progress
+from groundstation.recordings.readers import open_recording
+from groundstation.orbits.targets import select_elements
 
 EXAMPLES = """examples:
   groundstation check pass.sigmf-meta --sat Malligyong-1 --station 37.57,126.98 --freq 435e6 --report out/
@@ -58,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from groundstation.check import check_recording
+    from groundstation.detection.check import check_recording
 
     recording = open_recording(args.recording, args.datatype, args.samplerate, args.center_freq, args.start_time)
     if not recording.datatype.is_complex:
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     if args.report:
-        from groundstation.report import write_report
+        from groundstation.detection.report import write_report
 
         result.numbers["report"] = write_report(result, args.report)
     if args.format == "json":

@@ -16,13 +16,13 @@ from groundstation.commands.common import (
     station_from,
     targets_from,
 )
-from groundstation.decoder import Decoder, run_decoder
+from groundstation.dsp.decoder import Decoder, run_decoder
 from groundstation.dsp.modems import MODEMS
 from groundstation.errors import UserError
-from groundstation.kissfile import KissStats, looks_like_kiss, read_kiss_file
-from groundstation.progress import Progress
-from groundstation.recordings import open_recording
-from groundstation.sinks import FORMATS, OpenSink
+from groundstation.recordings.kissfile import KissStats, looks_like_kiss, read_kiss_file
+from groundstation.commands.progress import Progress
+from groundstation.recordings.readers import open_recording
+from groundstation.outputs.sinks import FORMATS, OpenSink
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +113,8 @@ def doppler_function(args: argparse.Namespace, recording):
         raise UserError(f"{args.input}: the centre frequency is unknown; give --center-freq")
     from datetime import timedelta
 
-    from groundstation.orbit import Tracker
-    from groundstation.targets import select_elements
+    from groundstation.orbits.orbit import Tracker
+    from groundstation.orbits.targets import select_elements
 
     (target,), store = targets_from(args)
     duration_s = recording.duration_s or 3600.0

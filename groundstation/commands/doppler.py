@@ -15,9 +15,9 @@ from groundstation.commands.common import (
     targets_from,
 )
 from groundstation.errors import UserError
-from groundstation.orbit import Tracker, doppler_shift_hz, from_posix
-from groundstation.tables import write_rows
-from groundstation.targets import select_elements
+from groundstation.orbits.orbit import Tracker, doppler_shift_hz, from_posix
+from groundstation.outputs.tables import write_rows
+from groundstation.orbits.targets import select_elements
 from groundstation.timefmt import iso_utc, parse_utc
 
 MAX_ROWS = 1_000_000

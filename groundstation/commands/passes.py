@@ -16,9 +16,9 @@ from groundstation.commands.common import (
     window,
 )
 from groundstation.errors import UserError
-from groundstation.orbit import Pass, Tracker
-from groundstation.tables import write_rows
-from groundstation.targets import select_elements
+from groundstation.orbits.orbit import Pass, Tracker
+from groundstation.outputs.tables import write_rows
+from groundstation.orbits.targets import select_elements
 from groundstation.timefmt import iso_utc
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
                     iso_utc(end, "seconds"))
     write_rows(rows, args.format, sys.stdout, columns)
     if args.plot:
-        from groundstation.plots import plot_sky_tracks
+        from groundstation.outputs.plots import plot_sky_tracks
 
         plot_sky_tracks(passes, trackers, args.plot)
         log.info("sky plot written to %s", args.plot)

@@ -17,17 +17,17 @@ from groundstation.commands.common import (
 )
 from groundstation.dsp.modems import MODEMS, modem
 from groundstation.errors import UserError
-from groundstation.orbit import Tracker
-from groundstation.progress import Progress
-from groundstation.simulator import (
+from groundstation.orbits.orbit import Tracker
+from groundstation.commands.progress import Progress
+from groundstation.simulation.simulator import (
     SimulationConfig,
     channel_grid,
     default_rate_sps,
     simulate,
 )
-from groundstation.targets import select_elements
+from groundstation.orbits.targets import select_elements
 from groundstation.timefmt import iso_utc
-from groundstation.writers import WRITE_DATATYPES
+from groundstation.recordings.writers import WRITE_DATATYPES
 
 log = logging.getLogger(__name__)
 

@@ -26,14 +26,14 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from groundstation.attribution import FLAT  # noqa: E402
-from groundstation.check import TRANSMITTING, check_recording  # noqa: E402
+from groundstation.detection.attribution import FLAT  # noqa: E402
+from groundstation.detection.check import TRANSMITTING, check_recording  # noqa: E402
 from groundstation.dsp.modems import modem  # noqa: E402
-from groundstation.elements import ElementStore  # noqa: E402
-from groundstation.orbit import Tracker  # noqa: E402
-from groundstation.recordings import open_recording  # noqa: E402
-from groundstation.simulator import SimulationConfig, simulate  # noqa: E402
-from groundstation.station import SEOUL, Station  # noqa: E402
+from groundstation.orbits.elements import ElementStore  # noqa: E402
+from groundstation.orbits.orbit import Tracker  # noqa: E402
+from groundstation.recordings.readers import open_recording  # noqa: E402
+from groundstation.simulation.simulator import SimulationConfig, simulate  # noqa: E402
+from groundstation.orbits.station import SEOUL, Station  # noqa: E402
 
 GRID_DBHZ = {"cw": (4, 6, 8, 10), "afsk1200": (20, 25, 30, 35), "fsk9600-g3ruh": (20, 25, 30, 35)}
 FREQ_HZ = 435e6
@@ -153,7 +153,7 @@ def main() -> None:
               f"{rss_kb / 1024 if rss_kb else 0:.0f} MB")
     if "1" not in args.parts:
         return
-    from groundstation.plots import _pyplot
+    from groundstation.outputs.plots import _pyplot
 
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(6, 4))

@@ -18,8 +18,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from peers import add_noise, atest_infos, make_clean, multimon_count, packet_texts  # noqa: E402
 
-from groundstation.decoder import decode_recording  # noqa: E402
-from groundstation.recordings import open_recording  # noqa: E402
+from groundstation.dsp.decoder import decode_recording  # noqa: E402
+from groundstation.recordings.readers import open_recording  # noqa: E402
 
 
 def ours(path: str, modem: str) -> tuple[list, float]:

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta, timezone
 
 import ephem
 
-from groundstation.elements import ElementStore
-from groundstation.orbit import Tracker, ephemeris, timescale
-from groundstation.station import Station
+from groundstation.orbits.elements import ElementStore
+from groundstation.orbits.orbit import Tracker, ephemeris, timescale
+from groundstation.orbits.station import Station
 
 START = datetime(2024, 2, 11, tzinfo=timezone.utc)
 END = START + timedelta(days=7)

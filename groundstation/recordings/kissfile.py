@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from frames import Ax25Frame, FrameError, KissDeframer
 from frames.kiss import FEND, KissCommand
 from groundstation.errors import UserError
-from groundstation.records import DecodedFrame
+from groundstation.outputs.records import DecodedFrame
 
 log = logging.getLogger(__name__)
 

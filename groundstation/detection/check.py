@@ -23,7 +23,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from groundstation.attribution import (
+from groundstation.detection.attribution import (
     FLAT,
     UNIDENTIFIED,
     Fit,
@@ -35,7 +35,7 @@ from groundstation.attribution import (
 from groundstation.dsp.spectra import SpectralFrames, Waterfall
 from groundstation.dsp.track import TrackSearch
 from groundstation.errors import UserError
-from groundstation.orbit import SPEED_OF_LIGHT_M_S, Tracker
+from groundstation.orbits.orbit import SPEED_OF_LIGHT_M_S, Tracker
 from groundstation.timefmt import iso_utc
 
 log = logging.getLogger(__name__)
@@ -387,7 +387,7 @@ def _inverse_tail(probability: float) -> float:
 
 def _decode(recording, rest_freq_hz: float, doppler_fraction: np.ndarray, frame_times: np.ndarray, start):
     """Decode with the satellite's Doppler at the detected frequency removed."""
-    from groundstation.decoder import Decoder, run_decoder
+    from groundstation.dsp.decoder import Decoder, run_decoder
 
     grid_s = frame_times - start.timestamp()
     offset_hz = rest_freq_hz - recording.centre_hz

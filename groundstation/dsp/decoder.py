@@ -32,7 +32,7 @@ from groundstation.dsp.fsk import FskDemodulator
 from groundstation.dsp.modems import MODEMS, ModemSpec
 from groundstation.dsp.slicer import RawFrame
 from groundstation.errors import UserError
-from groundstation.records import DecodedFrame
+from groundstation.outputs.records import DecodedFrame
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +220,7 @@ class Decoder:
 def decode_recording(recording, modems: list[str] = ("auto",), offset_hz: float = 0.0, doppler_hz=None,
                      repair: bool = True, progress: Callable[[float], None] | None = None,
                      block_samples: int = 1 << 18) -> Iterator[DecodedFrame]:
-    """Decode a :class:`~groundstation.recordings.Recording`, frames in time order.
+    """Decode a :class:`~groundstation.recordings.readers.Recording`, frames in time order.
 
     For the statistics (frames per modem, repaired, speed) make a :class:`Decoder` and use :func:`run_decoder`.
     """

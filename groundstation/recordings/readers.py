@@ -26,7 +26,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from groundstation.block import Block
+from groundstation.recordings.block import Block
 from groundstation.errors import UserError
 from groundstation.timefmt import parse_utc
 

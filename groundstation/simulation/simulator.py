@@ -32,7 +32,7 @@ from groundstation.dsp.modulators import (
     morse_intervals,
 )
 from groundstation.errors import UserError
-from groundstation.orbit import SPEED_OF_LIGHT_M_S, Tracker
+from groundstation.orbits.orbit import SPEED_OF_LIGHT_M_S, Tracker
 from groundstation.timefmt import iso_utc
 
 log = logging.getLogger(__name__)
@@ -360,7 +360,7 @@ def simulate(
     progress: Callable[[float], None] | None = None,
 ) -> SimulationResult:
     """Write the SigMF recording (and the ``--audio`` WAV); return the truth."""
-    from groundstation.writers import SigMFWriter, WavWriter
+    from groundstation.recordings.writers import SigMFWriter, WavWriter
 
     rng = np.random.default_rng([config.seed, 0])
     grid = channel_grid(config)

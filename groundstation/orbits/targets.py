@@ -1,7 +1,7 @@
 """From what the user typed (``--sat``) to an element set that is honest for the times asked.
 
 >>> from datetime import datetime, timezone
->>> from groundstation.catalog import load_catalog
+>>> from groundstation.orbits.catalog import load_catalog
 >>> catalog, store = load_catalog(), ElementStore.bundled()
 >>> target = resolve_target("malligyong-1", catalog, store)
 >>> target.name, target.norad
@@ -22,8 +22,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timezone
 
-from groundstation.catalog import Catalog, CatalogEntry, normalise_name
-from groundstation.elements import ElementSet, ElementStore
+from groundstation.orbits.catalog import Catalog, CatalogEntry, normalise_name
+from groundstation.orbits.elements import ElementSet, ElementStore
 from groundstation.errors import UserError
 from groundstation.timefmt import iso_utc
 

@@ -22,7 +22,7 @@ from datetime import datetime
 
 import numpy as np
 
-from groundstation.orbit import SPEED_OF_LIGHT_M_S, Tracker
+from groundstation.orbits.orbit import SPEED_OF_LIGHT_M_S, Tracker
 
 CLEARLY_BETTER = 0.5  # a satellite must leave at most half the constant fit's residual
 CANDIDATE_MAX_AGE_DAYS = 30.0

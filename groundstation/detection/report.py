@@ -10,7 +10,7 @@ import os
 import numpy as np
 
 from groundstation.errors import UserError
-from groundstation.plots import _pyplot, save_figure
+from groundstation.outputs.plots import _pyplot, save_figure
 
 
 def write_report(result, folder: str) -> dict[str, str]:

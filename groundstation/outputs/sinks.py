@@ -2,7 +2,7 @@
 
 >>> import io
 >>> from frames import Ax25Frame
->>> from groundstation.records import DecodedFrame
+>>> from groundstation.outputs.records import DecodedFrame
 >>> stream = io.StringIO()
 >>> sink = TextSink(stream)
 >>> sink.write(DecodedFrame(raw=Ax25Frame.ui("N0CALL", "CQ", b"hi").to_bytes(), crc="none"))
@@ -19,7 +19,7 @@ from typing import IO, Protocol
 from frames import encode_data_frame
 from frames.pcap import LINKTYPE_AX25_KISS, PCAP_HEADER, build_record
 from groundstation.errors import UserError
-from groundstation.records import DecodedFrame
+from groundstation.outputs.records import DecodedFrame
 from groundstation.timefmt import iso_utc
 
 FORMATS = ("text", "jsonl", "kiss", "pcap")

@@ -4,8 +4,8 @@ Times go in as POSIX seconds (float arrays) so the DSP can ask for Doppler at
 block times without importing Skyfield; datetimes come out timezone-aware UTC.
 
 >>> from datetime import datetime, timezone
->>> from groundstation.elements import ElementStore
->>> from groundstation.station import Station
+>>> from groundstation.orbits.elements import ElementStore
+>>> from groundstation.orbits.station import Station
 >>> element_set = ElementStore.bundled().nearest(58400, datetime(2024, 6, 7, tzinfo=timezone.utc))
 >>> tracker = Tracker(element_set, Station(39.0, 125.75, 30.0))
 >>> t = datetime(2024, 6, 7, 5, 1, 7, tzinfo=timezone.utc).timestamp()

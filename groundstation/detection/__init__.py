@@ -1,0 +1,1 @@
+"""Did it transmit? The search, attribution, verdicts and reports of ``check``."""

@@ -1,0 +1,1 @@
+"""Orbits: the catalogue, element sets, stations, targets, and Skyfield passes and Doppler."""

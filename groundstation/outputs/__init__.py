@@ -1,0 +1,1 @@
+"""What the program gives people and programs: frame records, sinks, tables, plots."""

@@ -1,0 +1,1 @@
+"""What an SDR would have recorded: passes with the modems of the registry, labelled SIMULATED."""
