@@ -14,9 +14,9 @@ from groundstation.dsp.decoder import decode_recording
 from groundstation.dsp.modems import modem
 from groundstation.orbits.elements import ElementStore
 from groundstation.orbits.orbit import Tracker
+from groundstation.orbits.station import SEOUL
 from groundstation.recordings.readers import open_recording
 from groundstation.simulation.simulator import SimulationConfig, simulate
-from groundstation.orbits.station import SEOUL
 
 
 def simulated_wav(folder: Path) -> Path:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from groundstation.orbits.elements import ElementStore
 from groundstation.orbits.orbit import Tracker
-from groundstation.outputs.plots import plot_sky_tracks
 from groundstation.orbits.station import SEOUL
+from groundstation.outputs.plots import plot_sky_tracks
 
 
 def main(plot_path: Path) -> list:

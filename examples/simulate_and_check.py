@@ -13,9 +13,9 @@ from groundstation.detection.check import check_recording
 from groundstation.dsp.modems import modem
 from groundstation.orbits.elements import ElementStore
 from groundstation.orbits.orbit import Tracker
+from groundstation.orbits.station import SEOUL
 from groundstation.recordings.readers import open_recording
 from groundstation.simulation.simulator import SimulationConfig, simulate
-from groundstation.orbits.station import SEOUL
 
 
 def main(folder: Path, cn0_dbhz: float = 20.0) -> str:

@@ -10,21 +10,27 @@ depends on construct only.
 True
 """
 
+from frames.acceptance import Evidence, accept, is_ax25
 from frames.ax25 import Address, Ax25Frame
 from frames.errors import FrameError
 from frames.fcs import append_fcs, check_fcs, crc16_x25
+from frames.hdlc import HdlcFrame
 from frames.kiss import KissDeframer, KissFrame, encode_data_frame
 from frames.registry import parse
 
 __all__ = [
     "Address",
     "Ax25Frame",
+    "Evidence",
     "FrameError",
+    "HdlcFrame",
     "KissDeframer",
     "KissFrame",
+    "accept",
     "append_fcs",
     "check_fcs",
     "crc16_x25",
     "encode_data_frame",
+    "is_ax25",
     "parse",
 ]

@@ -14,11 +14,13 @@ from collections.abc import Callable
 
 from frames.ax25 import Ax25Frame
 from frames.errors import FrameError
+from frames.hdlc import HdlcFrame
 from frames.kiss import KissFrame
 
 #: Format name -> parser taking bytes and returning a typed record or raising FrameError.
 PARSERS: dict[str, Callable[[bytes], object]] = {
     "ax25": Ax25Frame.from_bytes,
+    "hdlc": HdlcFrame.from_bytes,
     "kiss": KissFrame.from_bytes,
 }
 

@@ -10,16 +10,16 @@ import os
 from collections.abc import Callable
 from datetime import timedelta
 
-from groundstation.orbits.catalog import load_catalog
 from groundstation.detection.check import check_recording
-from groundstation.commands.catalog import catalog_rows
+from groundstation.detection.report import write_report
 from groundstation.dsp.modems import modem
+from groundstation.orbits.catalog import load_catalog
 from groundstation.orbits.elements import ElementStore
 from groundstation.orbits.orbit import Tracker
-from groundstation.recordings.readers import open_recording
-from groundstation.detection.report import write_report
-from groundstation.simulation.simulator import SimulationConfig, simulate
+from groundstation.orbits.overview import catalog_rows
 from groundstation.orbits.station import SEOUL
+from groundstation.recordings.readers import open_recording
+from groundstation.simulation.simulator import SimulationConfig, simulate
 from groundstation.timefmt import iso_utc
 
 DEMO_NORAD = 58400

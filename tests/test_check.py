@@ -2,7 +2,6 @@
 
 import json
 
-
 SAT = ["--sat", "Malligyong-1", "--station", "37.57,126.98,38"]
 WINDOW = ["--start", "2024-06-12T14:24:00Z", "--duration", "150", "--samplerate", "48000"]
 

@@ -5,10 +5,10 @@ import os
 import subprocess
 import sys
 
+from support import require_program
+
 from frames import FrameError, KissDeframer, encode_data_frame
 from frames.pcap import LINKTYPE_AX25_KISS, PCAP_HEADER, PCAP_RECORD
-
-from support import require_program
 
 JSONL_KEYS = {"t", "src", "dst", "path", "control", "pid", "info_hex", "info_text", "crc"}
 

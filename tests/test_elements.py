@@ -10,8 +10,13 @@ import pytest
 from sgp4 import exporter
 from sgp4.api import Satrec
 
-from groundstation.orbits.elements import ElementStore, parse_elements, read_elements, tle_checksum
 from groundstation.errors import UserError
+from groundstation.orbits.elements import (
+    ElementStore,
+    parse_elements,
+    read_elements,
+    tle_checksum,
+)
 from groundstation.orbits.orbit import Tracker
 from groundstation.orbits.station import Station
 

@@ -134,7 +134,7 @@ def test_kiss_errors_say_what_and_where(wire, message):
 
 
 def test_registry_names_known_formats():
-    with pytest.raises(FrameError, match="known: ax25, kiss"):
+    with pytest.raises(FrameError, match="known: ax25, hdlc, kiss"):
         parse("csp", b"")
 
 

@@ -12,7 +12,11 @@ import numpy as np
 import pytest
 
 from groundstation.errors import UserError
-from groundstation.recordings.readers import guess_from_filename, open_recording, parse_datatype
+from groundstation.recordings.readers import (
+    guess_from_filename,
+    open_recording,
+    parse_datatype,
+)
 from groundstation.recordings.writers import SigMFWriter
 
 START = datetime(2024, 6, 12, 14, 22, tzinfo=timezone.utc)
@@ -41,7 +45,7 @@ def test_sigmf_write_then_read(tmp_path, datatype, tolerance):
     assert recording.datatype.name == datatype and recording.sample_count == 5000
     read, blocks = read_all(recording)
     assert np.max(np.abs(read - samples)) <= tolerance * 0.51 * np.sqrt(2) + 1e-7
-    assert [block.start_sample for block in blocks] == [0, 1000, 2000, 3000, 4000]
+    assert [block.start_s * block.rate_sps for block in blocks] == [0, 1000, 2000, 3000, 4000]
     assert all(block.t0 == START and block.centre_hz == 435e6 for block in blocks)
     assert recording.annotations[0]["core:label"] == "frame 1"
     assert recording.metadata["groundstation:simulated"] is True

@@ -6,11 +6,10 @@ import subprocess
 
 import numpy as np
 import pytest
+from support import require_program
 
 from groundstation.orbits.elements import ElementStore
 from groundstation.recordings.readers import open_recording
-
-from support import require_program
 
 # Pass 2 of Malligyong-1 over Seoul after 2024-06-12T06:00Z: AOS 14:22:01, TCA 14:27:33, LOS 14:33:03.
 PASS = ["--sat", "Malligyong-1", "--station", "37.57,126.98,38"]

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
 
-from groundstation.orbits.catalog import load_catalog
-from groundstation.orbits.elements import ElementStore
+from groundstation.orbits.overview import catalog_rows
 from groundstation.outputs.tables import write_rows
-from groundstation.timefmt import iso_utc
 
 EXAMPLES = """examples:
   groundstation catalog
@@ -28,36 +25,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.set_defaults(func=run)
-
-
-def catalog_rows(now: datetime | None = None) -> list[dict]:
-    """One dict an object, with the newest element set's epoch and age at ``now``."""
-    now = now or datetime.now(timezone.utc)
-    store = ElementStore.default()
-    rows = []
-    for entry in load_catalog().entries:
-        newest = store.newest(entry.norad) if entry.norad else None
-        status = entry.status
-        if entry.decay_date:
-            status = f"decayed {entry.decay_date.isoformat()}"
-        rows.append(
-            {
-                "name": entry.name,
-                "norad": entry.norad,
-                "cospar": entry.cospar,
-                "launch_date": entry.launch_date.isoformat(),
-                "status": status,
-                "status_note": entry.status_note,
-                "downlink_band": entry.downlink.band,
-                "downlink_frequency_hz": entry.downlink.frequency_hz,
-                "downlink_modulation": entry.downlink.modulation,
-                "downlink_note": entry.downlink.note,
-                "sources": list(entry.sources),
-                "newest_tle_epoch": iso_utc(newest.epoch, "seconds") if newest else None,
-                "newest_tle_age_days": round(newest.age_days(now), 1) if newest else None,
-            }
-        )
-    return rows
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,7 +7,6 @@ import json
 import sys
 from datetime import timedelta
 
-from groundstation.orbits.catalog import load_catalog
 from groundstation.commands.common import (
     add_recording_options,
     add_satellite_options,
@@ -16,11 +15,12 @@ from groundstation.commands.common import (
     station_from,
     targets_from,
 )
-from groundstation.errors import UserError
-from groundstation.orbits.orbit import Tracker
 from groundstation.commands.progress import Progress
-from groundstation.recordings.readers import open_recording
+from groundstation.errors import UserError
+from groundstation.orbits.catalog import load_catalog
+from groundstation.orbits.orbit import Tracker
 from groundstation.orbits.targets import select_elements
+from groundstation.recordings.readers import open_recording
 
 EXAMPLES = """examples:
   groundstation check pass.sigmf-meta --sat Malligyong-1 --station 37.57,126.98 --freq 435e6 --report out/

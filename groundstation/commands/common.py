@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from datetime import datetime, timedelta, timezone
 
+from groundstation.errors import UserError
 from groundstation.orbits.catalog import load_catalog
 from groundstation.orbits.elements import ElementStore
-from groundstation.errors import UserError
 from groundstation.orbits.station import Station, parse_station, read_station_file
 from groundstation.orbits.targets import Target, resolve_target
 from groundstation.timefmt import parse_utc

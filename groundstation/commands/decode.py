@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
-
-import numpy as np
+from datetime import timedelta
 
 from groundstation.commands.common import (
     add_recording_options,
@@ -16,17 +14,20 @@ from groundstation.commands.common import (
     station_from,
     targets_from,
 )
-from groundstation.dsp.decoder import Decoder, run_decoder
-from groundstation.dsp.modems import MODEMS
-from groundstation.errors import UserError
-from groundstation.recordings.kissfile import KissStats, looks_like_kiss, read_kiss_file
 from groundstation.commands.progress import Progress
-from groundstation.recordings.readers import open_recording
+from groundstation.dsp.decoder import Decoder, run_decoder
+from groundstation.dsp.modems import decodable
+from groundstation.errors import UserError
+from groundstation.orbits.orbit import Tracker
+from groundstation.orbits.targets import select_elements
 from groundstation.outputs.sinks import FORMATS, OpenSink
+from groundstation.recordings.kissfile import KissStats, looks_like_kiss, read_kiss_file
+from groundstation.recordings.readers import open_recording
+from groundstation.recordings.writers import add_sigmf_annotations
 
 log = logging.getLogger(__name__)
 
-DECODABLE = ["auto"] + [name for name, spec in MODEMS.items() if spec.carries_frames and spec.carrier == "fm"]
+DECODABLE = ["auto"] + [spec.name for spec in decodable()]
 PROGRESS_MIN_S = 5.0
 
 EXAMPLES = """examples:
@@ -99,8 +100,8 @@ def run_kiss(args: argparse.Namespace) -> int:
     return 0
 
 
-def doppler_function(args: argparse.Namespace, recording):
-    """``t_s -> Doppler Hz`` for --sat over the recording's absolute time, or None."""
+def doppler_correction(args: argparse.Namespace, recording):
+    """The Doppler of --sat over the recording (seconds from its start -> Hz), or None without --sat."""
     if not args.sat:
         if args.station or args.station_file:
             log.warning("--station without --sat: no Doppler correction")
@@ -111,21 +112,14 @@ def doppler_function(args: argparse.Namespace, recording):
         raise UserError(f"{args.input}: the start time is unknown; give --start-time for the Doppler correction")
     if recording.centre_hz is None:
         raise UserError(f"{args.input}: the centre frequency is unknown; give --center-freq")
-    from datetime import timedelta
-
-    from groundstation.orbits.orbit import Tracker
-    from groundstation.orbits.targets import select_elements
-
     (target,), store = targets_from(args)
-    duration_s = recording.duration_s or 3600.0
-    end = recording.start_time + timedelta(seconds=duration_s)
+    end = recording.start_time + timedelta(seconds=recording.duration_s or 3600.0)
     tracker = Tracker(select_elements(target, store, recording.start_time, end, args.force), station_from(args),
                       target.name)
-    freq_hz = recording.centre_hz + args.offset
-    grid_s = np.arange(0.0, duration_s + 2.0, 1.0)
-    doppler_grid = tracker.doppler_hz(freq_hz, recording.start_time.timestamp() + grid_s)
-    log.info("Doppler of %s at %.0f Hz: %+.0f to %+.0f Hz", target.name, freq_hz, doppler_grid.min(), doppler_grid.max())
-    return lambda t_s: np.interp(t_s, grid_s, doppler_grid)
+    curve = tracker.doppler_curve(recording.centre_hz + args.offset, recording.start_time)
+    low_hz, high_hz = curve.extremes_hz(recording.duration_s or 600.0)
+    log.info("Doppler of %s at %.0f Hz: %+.0f to %+.0f Hz", target.name, curve.freq_hz, low_hz, high_hz)
+    return curve
 
 
 def run_recording(args: argparse.Namespace) -> int:
@@ -134,9 +128,9 @@ def run_recording(args: argparse.Namespace) -> int:
         raise UserError(f"{args.input}: --iq given, but this input is real (mono audio); drop --iq")
     if args.sigmf_annotate and recording.kind != "sigmf":
         raise UserError("--sigmf-annotate needs a SigMF input (.sigmf-meta)")
-    doppler = doppler_function(args, recording) if recording.datatype.is_complex else None
-    decoder = Decoder(recording.rate_sps, recording.datatype.is_complex, args.modem, recording.start_time,
-                      args.offset, doppler, repair=not args.no_repair)
+    doppler = doppler_correction(args, recording) if recording.is_complex else None
+    decoder = Decoder(recording.rate_sps, recording.is_complex, args.modem, args.offset, doppler,
+                      repair=not args.no_repair)
     log.info("%s: %s, %g samples/s, modems %s", args.input, recording.datatype.name, recording.rate_sps,
              ", ".join(spec.name for spec in decoder.specs))
     duration_s = recording.duration_s
@@ -152,28 +146,5 @@ def run_recording(args: argparse.Namespace) -> int:
             progress.close()
     print(f"groundstation: {decoder.stats.summary()}", file=sys.stderr)
     if args.sigmf_annotate:
-        annotate_sigmf(recording, decoded)
+        add_sigmf_annotations(recording.path, recording.rate_sps, decoded)
     return 0
-
-
-def annotate_sigmf(recording, frames) -> None:
-    """Add one ``core:label`` annotation per decoded frame to the input's metadata (rewritten whole)."""
-    with open(recording.path, encoding="utf-8") as file:
-        document = json.load(file)
-    annotations = document.setdefault("annotations", [])
-    for number, frame in enumerate(frames, 1):
-        annotations.append({
-            "core:sample_start": int(round(frame.t * recording.rate_sps)),
-            "core:sample_count": 1,
-            "core:label": f"decoded {number}: {frame.monitor_line()[:60]}",
-            "groundstation:decoded": True,
-            "groundstation:crc": frame.crc,
-            "groundstation:modem": frame.modem,
-            "groundstation:hex": frame.raw.hex(),
-        })
-    annotations.sort(key=lambda annotation: annotation.get("core:sample_start", 0))
-    temporary = recording.path + ".part"
-    with open(temporary, "w", encoding="utf-8") as file:
-        json.dump(document, file, indent=1)
-    os.replace(temporary, recording.path)
-    log.info("%s: %d annotations added", recording.path, len(frames))

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import numpy as np
-
 from groundstation.commands.common import (
     add_satellite_options,
     add_station_options,
@@ -15,10 +13,10 @@ from groundstation.commands.common import (
     targets_from,
 )
 from groundstation.errors import UserError
-from groundstation.orbits.orbit import Tracker, doppler_shift_hz, from_posix
-from groundstation.outputs.tables import write_rows
+from groundstation.orbits.orbit import Tracker, doppler_rows
 from groundstation.orbits.targets import select_elements
-from groundstation.timefmt import iso_utc, parse_utc
+from groundstation.outputs.tables import write_rows
+from groundstation.timefmt import parse_utc
 
 MAX_ROWS = 1_000_000
 
@@ -44,24 +42,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--step", type=positive(float), default=10.0, metavar="S", help="seconds between rows (default 10)")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.set_defaults(func=run)
-
-
-def doppler_rows(tracker: Tracker, freq_hz: float, start_s: float, end_s: float, step_s: float) -> list[dict]:
-    times = np.arange(start_s, end_s + step_s / 2, step_s)
-    look = tracker.look(times)
-    shift = doppler_shift_hz(freq_hz, look.range_rate_km_s)
-    return [
-        {
-            "time": iso_utc(from_posix(times[i]), "seconds"),
-            "azimuth_deg": round(float(look.azimuth_deg[i]), 2),
-            "elevation_deg": round(float(look.elevation_deg[i]), 2),
-            "range_km": round(float(look.range_km[i]), 2),
-            "range_rate_km_s": round(float(look.range_rate_km_s[i]), 4),
-            "freq_hz": round(freq_hz + float(shift[i]), 1),
-            "shift_hz": round(float(shift[i]), 1),
-        }
-        for i in range(len(times))
-    ]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,8 +17,8 @@ from groundstation.commands.common import (
 )
 from groundstation.errors import UserError
 from groundstation.orbits.orbit import Pass, Tracker
-from groundstation.outputs.tables import write_rows
 from groundstation.orbits.targets import select_elements
+from groundstation.outputs.tables import write_rows
 from groundstation.timefmt import iso_utc
 
 log = logging.getLogger(__name__)

@@ -15,19 +15,19 @@ from groundstation.commands.common import (
     station_from,
     targets_from,
 )
-from groundstation.dsp.modems import MODEMS, modem
+from groundstation.commands.progress import Progress
+from groundstation.dsp.modems import modem, simulatable
 from groundstation.errors import UserError
 from groundstation.orbits.orbit import Tracker
-from groundstation.commands.progress import Progress
+from groundstation.orbits.targets import select_elements
+from groundstation.recordings.writers import WRITE_DATATYPES
 from groundstation.simulation.simulator import (
     SimulationConfig,
     channel_grid,
     default_rate_sps,
     simulate,
 )
-from groundstation.orbits.targets import select_elements
 from groundstation.timefmt import iso_utc
-from groundstation.recordings.writers import WRITE_DATATYPES
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     when.add_argument("--duration", type=positive(float), metavar="S", help="record S seconds from --start")
     parser.add_argument("--start", metavar="ISO8601", help="recording start (with --duration) or pass search start")
     parser.add_argument("--freq", type=positive(float), required=True, metavar="HZ", help="transmitter frequency")
-    parser.add_argument("--modem", required=True, choices=[name for name, spec in MODEMS.items() if spec.kind != "bpsk"],
+    parser.add_argument("--modem", required=True, choices=[spec.name for spec in simulatable()],
                         metavar="NAME", help="afsk1200, fsk9600-g3ruh, ..., cw, morse, none")
     parser.add_argument("--out", required=True, metavar="FILE.sigmf-meta", help="the SigMF recording to write")
     parser.add_argument("--samplerate", type=positive(float), metavar="SPS",

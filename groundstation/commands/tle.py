@@ -13,9 +13,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from groundstation.errors import UserError
 from groundstation.orbits.catalog import load_catalog
 from groundstation.orbits.elements import cache_dir, parse_tle_text
-from groundstation.errors import UserError
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from datetime import datetime
 
 import numpy as np
 
-from groundstation.orbits.orbit import SPEED_OF_LIGHT_M_S, Tracker
+from groundstation.orbits.orbit import Tracker
 
 CLEARLY_BETTER = 0.5  # a satellite must leave at most half the constant fit's residual
 CANDIDATE_MAX_AGE_DAYS = 30.0
@@ -37,7 +37,7 @@ class Fit:
 
 
 def fit_satellite(tracker: Tracker, times_unix: np.ndarray, freqs_hz: np.ndarray) -> Fit:
-    k = 1.0 - tracker.look(times_unix).range_rate_km_s * 1000.0 / SPEED_OF_LIGHT_M_S
+    k = 1.0 + tracker.doppler_fraction(times_unix)
     f0 = float(np.sum(k * freqs_hz) / np.sum(k * k))
     rms = float(np.sqrt(np.mean((freqs_hz - f0 * k) ** 2)))
     return Fit(tracker.name, tracker.element_set.norad, rms, f0)

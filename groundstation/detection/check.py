@@ -35,7 +35,8 @@ from groundstation.detection.attribution import (
 from groundstation.dsp.spectra import SpectralFrames, Waterfall
 from groundstation.dsp.track import TrackSearch
 from groundstation.errors import UserError
-from groundstation.orbits.orbit import SPEED_OF_LIGHT_M_S, Tracker
+from groundstation.orbits.orbit import Tracker
+from groundstation.orbits.orbit import doppler_fraction as fraction_for_range_rate
 from groundstation.timefmt import iso_utc
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ def check_recording(recording, tracker: Tracker, store, names: dict[int, str], f
     frame_count = int(duration_s / FRAME_S)
     frame_times = start.timestamp() + (np.arange(frame_count) + 0.5) * FRAME_S
     look = tracker.look(frame_times)
-    doppler_fraction = -look.range_rate_km_s * 1000.0 / SPEED_OF_LIGHT_M_S
+    doppler_fraction = fraction_for_range_rate(look.range_rate_km_s)
     edge = int(EDGE_FRACTION * size)
     lo, hi = edge, size - edge
     block = size * max(1, int(2**20 // size))
@@ -200,7 +201,7 @@ def check_recording(recording, tracker: Tracker, store, names: dict[int, str], f
     }
     frames = []
     if detected and decode:
-        frames = _decode(recording, centre + best_rest_hz, doppler_fraction, frame_times, start)
+        frames = _decode(recording, tracker, centre + best_rest_hz)
     numbers["frames"] = [{"t": round(frame.t, 3), "modem": frame.modem, "crc": frame.crc,
                           "monitor": frame.monitor_line()} for frame in frames]
     band_khz = (rest[-1] - rest[0]) / 2e3
@@ -385,16 +386,10 @@ def _inverse_tail(probability: float) -> float:
     return (lo + hi) / 2
 
 
-def _decode(recording, rest_freq_hz: float, doppler_fraction: np.ndarray, frame_times: np.ndarray, start):
+def _decode(recording, tracker: Tracker, rest_freq_hz: float):
     """Decode with the satellite's Doppler at the detected frequency removed."""
     from groundstation.dsp.decoder import Decoder, run_decoder
 
-    grid_s = frame_times - start.timestamp()
-    offset_hz = rest_freq_hz - recording.centre_hz
-
-    def doppler_hz(t_s):
-        return np.interp(t_s, grid_s, doppler_fraction) * rest_freq_hz
-
-    decoder = Decoder(recording.rate_sps, True, ["auto"], recording.start_time, offset_hz, doppler_hz,
-                      half_width_hz=None)
+    doppler_hz = tracker.doppler_curve(rest_freq_hz, recording.start_time)
+    decoder = Decoder(recording.rate_sps, True, ["auto"], rest_freq_hz - recording.centre_hz, doppler_hz)
     return list(run_decoder(decoder, recording))

@@ -13,7 +13,16 @@ from __future__ import annotations
 import numpy as np
 
 from groundstation.dsp.filters import Decimator, HopFilterBank
-from groundstation.dsp.slicer import FrameDemodulator, SlicerChain, SlicerGroup
+from groundstation.dsp.slicer import (
+    DeframerFactory,
+    FrameDemodulator,
+    SlicerChain,
+    SlicerGroup,
+)
+from groundstation.dsp.timing import TimingRecovery
+
+MARK_HZ = 1200.0  # Bell 202
+SPACE_HZ = 2200.0
 
 SPACE_GAINS = (0.7, 1.0, 1.4)
 CORRELATOR_SYMBOLS = 1.75
@@ -23,17 +32,11 @@ AUDIO_CUTOFF_HZ = 3400.0
 DECIMATOR_TAPS_PER_STEP = 8
 
 
-def correlator_taps(rate_sps: float, baud: float, mark_hz: float, space_hz: float, length_symbols: float,
-                    window_name: str = "hann") -> np.ndarray:
+def correlator_taps(rate_sps: float, baud: float, mark_hz: float, space_hz: float, length_symbols: float) -> np.ndarray:
+    """Sine-windowed cosine and sine correlators for both tones: four columns."""
     length = int(round(length_symbols * rate_sps / baud))
     t = (np.arange(length) - (length - 1) / 2) / rate_sps
-    window = {
-        "hann": lambda n: np.hanning(n + 2)[1:-1],
-        "hamming": np.hamming,
-        "blackman": lambda n: np.blackman(n + 2)[1:-1],
-        "sine": lambda n: np.sin(np.pi * (np.arange(n) + 0.5) / n),
-        "rect": np.ones,
-    }[window_name](length)
+    window = np.sin(np.pi * (np.arange(length) + 0.5) / length)
     columns = [window * np.cos(2 * np.pi * mark_hz * t), window * np.sin(2 * np.pi * mark_hz * t),
                window * np.cos(2 * np.pi * space_hz * t), window * np.sin(2 * np.pi * space_hz * t)]
     return np.stack(columns, axis=1).astype(np.float32)
@@ -42,27 +45,26 @@ def correlator_taps(rate_sps: float, baud: float, mark_hz: float, space_hz: floa
 class AfskDemodulator(FrameDemodulator):
     """Audio blocks in (any rate of 9.6 kHz or more), :class:`RawFrame` out."""
 
-    def __init__(self, rate_sps: float, name: str = "afsk1200", baud: float = 1200.0, mark_hz: float = 1200.0,
-                 space_hz: float = 2200.0, gains=SPACE_GAINS, check=None, repair: bool = True,
-                 correlator_symbols: float = CORRELATOR_SYMBOLS, window_symbols: float = TIMING_WINDOW_SYMBOLS,
-                 window_name: str = "sine") -> None:
+    def __init__(self, rate_sps: float, make_deframer: DeframerFactory, name: str = "afsk1200",
+                 baud: float = 1200.0, mark_hz: float = MARK_HZ, space_hz: float = SPACE_HZ, gains=SPACE_GAINS,
+                 correlator_symbols: float = CORRELATOR_SYMBOLS, window_symbols: float = TIMING_WINDOW_SYMBOLS) -> None:
         self.decimator = Decimator(rate_sps, int(rate_sps / baud / SAMPLES_PER_SYMBOL_OUT), AUDIO_CUTOFF_HZ,
                                    DECIMATOR_TAPS_PER_STEP)
         decimated_rate = self.decimator.rate_sps
         delay_s = -self.decimator.delay_s
-        taps = correlator_taps(decimated_rate, baud, mark_hz, space_hz, correlator_symbols, window_name)
+        taps = correlator_taps(decimated_rate, baud, mark_hz, space_hz, correlator_symbols)
         self.bank = HopFilterBank(taps, 1)
         delay_s -= (len(taps) - 1) / 2 / decimated_rate
         self.latency_s = -delay_s + window_symbols / baud
         self.rate_sps = rate_sps
         self.gains = np.asarray(gains, np.float32)
         self.slicers = SlicerGroup([
-            SlicerChain(name, f"gain {gain:g}", decimated_rate / baud, window_symbols, False,
-                        1.0 / decimated_rate, delay_s, check, repair)
+            SlicerChain(name, f"gain {gain:g}", TimingRecovery(decimated_rate / baud, window_symbols), make_deframer(),
+                        1.0 / decimated_rate, delay_s)
             for gain in gains
-        ], check)
+        ])
 
-    def process(self, audio: np.ndarray) -> list:
+    def demodulate(self, audio: np.ndarray) -> list:
         outputs = self.bank.process(self.decimator.process(audio.astype(np.float32, copy=False)))
         if len(outputs) == 0:
             return []

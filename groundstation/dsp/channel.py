@@ -7,9 +7,13 @@ remaining carrier offset (AFC), filter to the signal's width, discriminate.
 >>> tone = 0.5 * np.sin(2 * np.pi * 1000 * t)                     # 1 kHz audio, 1.5 kHz deviation
 >>> iq = np.exp(1j * (2 * np.pi * 12_000 * t + 2 * np.pi * 3000 * np.cumsum(tone) / rate)).astype(np.complex64)
 >>> channel = FmChannel(rate, offset_hz=12_000, half_width_hz=9_000)
->>> audio = np.concatenate([channel.process(iq[:100_000], 0.0), channel.process(iq[100_000:], 100_000 / rate)])
->>> channel.audio_rate_sps, round(float(np.std(audio[2000:])), 2)   # 0.5 / sqrt(2)
+>>> first = channel.process(Block(iq[:100_000], rate, 435e6, None, 0.0))
+>>> second = channel.process(Block(iq[100_000:], rate, 435e6, None, 100_000 / rate))
+>>> audio = np.concatenate([first.samples, second.samples])
+>>> first.rate_sps, round(float(np.std(audio[2000:])), 2)   # 0.5 / sqrt(2)
 (48000.0, 0.35)
+>>> round(second.start_s - first.end_s, 9)                 # the blocks join up
+0.0
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ from groundstation.dsp.filters import (
     RunningMean,
     lowpass_taps,
 )
-from groundstation.dsp.fm import FmDiscriminator
-from groundstation.dsp.modems import FM_DEVIATION_HZ
+from groundstation.dsp.fm import FM_DEVIATION_HZ, FmDiscriminator
+from groundstation.recordings.block import Block, StreamClock
 
 MIN_AUDIO_RATE_SPS = 44_000.0  # room for 9600 baud FSK (4.6 samples a symbol or more)
 TAPS_PER_DECIMATION = 10
@@ -71,17 +75,18 @@ class Afc:
 
 
 class FmChannel:
-    """IQ blocks at ``rate_sps`` in, FM-demodulated audio at :attr:`audio_rate_sps` out.
+    """IQ blocks at ``rate_sps`` in, blocks of FM-demodulated audio at :attr:`audio_rate_sps` out.
 
     ``doppler_hz(t_s)`` (seconds from the input start -> Hz), when given, is added
-    to ``offset_hz``: the frequency shifted to zero follows the satellite.
+    to ``offset_hz``: the frequency shifted to zero follows the satellite. The
+    audio blocks' times account for the filters' delay.
     """
 
     def __init__(self, rate_sps: float, offset_hz: float = 0.0, half_width_hz: float = 17_000.0,
                  doppler_hz: Callable[[np.ndarray], np.ndarray] | None = None,
                  deviation_hz: float = FM_DEVIATION_HZ, signal_half_width_hz: float | None = None) -> None:
         self.rate_sps = float(rate_sps)
-        self.decimation = max(1, int(rate_sps // MIN_AUDIO_RATE_SPS))
+        self.decimation = self.decimation_for(rate_sps)
         self.audio_rate_sps = self.rate_sps / self.decimation
         self.offset_hz = offset_hz
         self.doppler_hz = doppler_hz
@@ -99,6 +104,16 @@ class FmChannel:
                                 SIGNAL_FILTER_TAPS)
             self.signal_filter = HopFilterBank(taps, 1)
             self.delay_s += (self.afc.delay + (SIGNAL_FILTER_TAPS - 1) / 2) / self.audio_rate_sps
+        self._clock = StreamClock(self.audio_rate_sps, self.delay_s)
+
+    @staticmethod
+    def decimation_for(rate_sps: float) -> int:
+        return max(1, int(rate_sps // MIN_AUDIO_RATE_SPS))
+
+    @classmethod
+    def audio_rate_for(cls, rate_sps: float) -> float:
+        """The audio rate of a channel fed IQ at ``rate_sps`` (44 kS/s or more, an integer fraction)."""
+        return float(rate_sps) / cls.decimation_for(rate_sps)
 
     def shift(self, iq: np.ndarray, start_s: float) -> np.ndarray:
         """Multiply by exp(-2j*pi*f*t) with f = offset (+ Doppler), phase continuous across blocks."""
@@ -116,10 +131,11 @@ class FmChannel:
             self._phase = float((phase[-1] + 2 * np.pi * frequency[-1] / self.rate_sps) % (2 * np.pi))
         return iq * np.exp(-1j * phase.astype(np.float32))
 
-    def process(self, iq: np.ndarray, start_s: float) -> np.ndarray:
-        """Audio for this IQ block (``start_s``: its first sample's time from the input start)."""
-        baseband = self.shift(iq.astype(np.complex64, copy=False), start_s)
+    def process(self, block: Block) -> Block:
+        """The audio of this IQ block."""
+        baseband = self.shift(block.samples.astype(np.complex64, copy=False), block.start_s)
         baseband = self.decimator.process(baseband)
         if self.afc is not None:
             baseband = self.signal_filter.process(self.afc.process(baseband.astype(np.complex64, copy=False)))[:, 0]
-        return self.discriminator.process(baseband.astype(np.complex64, copy=False))
+        audio = self.discriminator.process(baseband.astype(np.complex64, copy=False))
+        return block.derived(audio, self.audio_rate_sps, self._clock.next_start_s(block.start_s, len(audio)))

@@ -1,21 +1,20 @@
-"""The decoder: a recording's blocks in, :class:`DecodedFrame` out, for one modem or several side by side.
+"""The decoder: a source's blocks in, :class:`DecodedFrame` out, for one modem or several side by side.
 
-IQ goes through :class:`~groundstation.dsp.channel.FmChannel` (offset and
-Doppler removed, filtered, FM-demodulated) to audio; audio goes to every
-demodulator asked for; every demodulator has several slicers; what they find
-is merged: one frame a content and time, ``crc`` ``ok`` if any slicer found it
-without repair, ``fixed`` if only a repair did.
+IQ goes through each modem's channel from the registry (FM:
+:class:`~groundstation.dsp.channel.FmChannel`, offset and Doppler removed,
+filtered, FM-demodulated) to audio; audio goes to every demodulator asked for;
+every demodulator has several slicers; what they find is merged: one frame a
+content and time, ``crc`` ``ok`` if any slicer found it without repair,
+``fixed`` if only a repair did. Times travel with the blocks.
 
->>> from frames import Ax25Frame
->>> ax25_check(Ax25Frame.ui("N0CALL", "CQ", b"hi").to_bytes(), repaired=False)
-True
->>> ax25_check(Ax25Frame.ui("N0CALL", "CQ", b"hi").to_bytes().replace(b"\\x9c", b"\\xdc"), repaired=False)  # n0CALL
-False
+>>> [spec.name for spec in modems_for(["auto"], 48000.0)][:4]
+['afsk1200', 'fsk1200', 'fsk4800', 'fsk9600']
+>>> [spec.name for spec in modems_for(["auto"], 22050.0)]
+['afsk1200', 'fsk1200', 'fsk4800', 'fsk1200-g3ruh', 'fsk4800-g3ruh']
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections import Counter, deque
@@ -25,14 +24,12 @@ from datetime import timedelta
 
 import numpy as np
 
-from frames import Ax25Frame, FrameError
-from groundstation.dsp.afsk import AfskDemodulator
 from groundstation.dsp.channel import FmChannel
-from groundstation.dsp.fsk import FskDemodulator
-from groundstation.dsp.modems import MODEMS, ModemSpec
+from groundstation.dsp.modems import MODEMS, ModemSpec, decodable
 from groundstation.dsp.slicer import RawFrame
 from groundstation.errors import UserError
 from groundstation.outputs.records import DecodedFrame
+from groundstation.recordings.block import Block, Source
 
 log = logging.getLogger(__name__)
 
@@ -40,58 +37,26 @@ SIGNAL_MARGIN_HZ = 1_000.0  # beyond Carson's half-bandwidth, for what the AFC h
 HOLD_S = 2.0  # a frame is emitted this long after its end, once every slicer had its say
 DUPLICATE_WINDOW_S = 1.5
 LEVEL_CHUNK = 1024
-COMMON_PIDS = {0xF0, 0xCF, 0xCC, 0xCD, 0x08, 0x01, 0x06, 0x07, 0xC3, 0xC4, 0xCA, 0xCB}
 
 
-@functools.lru_cache(maxsize=4096)
-def ax25_check(raw: bytes, repaired: bool) -> bool:
-    """Accept FCS-valid bytes only if they are a sane AX.25 frame (chance FCS passes are not).
-
-    Every frame: it parses, and every address is a plausible callsign or blank
-    (some satellites, Quetzal-1 among them, send blank addresses). A repaired
-    frame must have no blank address and be a UI, I, S or known U frame with a
-    common PID: a repair that passes the FCS by chance rarely survives that.
-    """
-    try:
-        frame = Ax25Frame.from_bytes(raw)
-    except FrameError:
-        return False
-    addresses = (frame.destination, frame.source, *frame.digipeaters)
-    if not repaired:
-        return all(address.callsign == "" or address.is_plausible() for address in addresses)
-    if not frame.is_plausible():
-        return False
-    if frame.frame_type == "U" and frame.control & ~0x10 & 0xFF not in (0x2F, 0x43, 0x0F, 0x63, 0x87, 0xAF, 0xE3):
-        return False
-    return frame.pid is None or frame.pid in COMMON_PIDS
-
-
-def fm_modems_for(names: list[str], audio_rate_sps: float) -> list[ModemSpec]:
-    """The FM frame modems asked for (``auto``: all that fit the audio rate)."""
-    if names == ["auto"]:
-        return [spec for spec in MODEMS.values() if spec.carrier == "fm" and spec.carries_frames
-                and (spec.kind == "afsk" or audio_rate_sps >= 4 * spec.baud)]
+def modems_for(names: list[str], audio_rate_sps: float) -> list[ModemSpec]:
+    """The frame modems asked for (``auto``: every decodable one that fits the audio rate)."""
+    if list(names) == ["auto"]:
+        return [spec for spec in decodable() if audio_rate_sps >= spec.min_audio_rate_sps()]
     specs = []
     for name in names:
         spec = MODEMS.get(name)
         if spec is None or not spec.carries_frames:
-            raise UserError(f"--modem: {name!r} cannot be decoded; decodable: auto, "
-                            + ", ".join(n for n, s in MODEMS.items() if s.carries_frames and s.carrier == "fm"))
-        if spec.carrier != "fm":
-            raise UserError(f"--modem {name}: BPSK decoding is not built yet")
-        if spec.kind != "afsk" and audio_rate_sps < 4 * spec.baud:
-            raise UserError(f"--modem {name}: {audio_rate_sps:g} samples/s is too slow for {spec.baud} baud "
-                            f"(need {4 * spec.baud})")
-        if spec.kind == "afsk" and audio_rate_sps < 9600:
-            raise UserError(f"--modem {name}: needs audio at 9600 samples/s or more")
+            raise UserError(f"modem {name!r} cannot be decoded; decodable: auto, "
+                            + ", ".join(spec.name for spec in decodable()))
+        if not spec.decodable:
+            raise UserError(f"modem {name}: decoding {spec.kind.upper()} is not built yet; decodable: auto, "
+                            + ", ".join(spec.name for spec in decodable()))
+        if audio_rate_sps < spec.min_audio_rate_sps():
+            raise UserError(f"modem {name}: {audio_rate_sps:g} samples/s is too slow "
+                            f"(needs {spec.min_audio_rate_sps():g} or more)")
         specs.append(spec)
     return specs
-
-
-def demodulator(spec: ModemSpec, audio_rate_sps: float, repair: bool = True):
-    if spec.kind == "afsk":
-        return AfskDemodulator(audio_rate_sps, spec.name, check=ax25_check, repair=repair)
-    return FskDemodulator(audio_rate_sps, spec.name, spec.baud, spec.scrambled, check=ax25_check, repair=repair)
 
 
 class LevelMeter:
@@ -101,11 +66,12 @@ class LevelMeter:
         self._chunks: deque = deque()
         self._keep_s = keep_s
 
-    def feed(self, samples: np.ndarray, start_s: float, rate_sps: float) -> None:
+    def feed(self, block: Block) -> None:
+        samples, start_s = block.samples, block.start_s
         count = len(samples) // LEVEL_CHUNK * LEVEL_CHUNK
         if count:
             power = np.mean(np.abs(samples[:count].reshape(-1, LEVEL_CHUNK)) ** 2, axis=1)
-            times = start_s + (np.arange(len(power)) + 0.5) * LEVEL_CHUNK / rate_sps
+            times = start_s + (np.arange(len(power)) + 0.5) * LEVEL_CHUNK / block.rate_sps
             self._chunks.append((times, power))
         while self._chunks and self._chunks[0][0][-1] < start_s - self._keep_s:
             self._chunks.popleft()
@@ -134,45 +100,47 @@ class DecodeStats:
 
 
 class Decoder:
-    """Feed blocks with :meth:`process`, then :meth:`flush`; both return finished frames in time order."""
+    """Feed blocks with :meth:`process`, then :meth:`flush`; both return finished frames in time order.
 
-    def __init__(self, rate_sps: float, is_complex: bool, modems: list[str], start_time=None, offset_hz: float = 0.0,
+    ``doppler_hz(t_s)`` (seconds from the input start -> Hz) is the satellite's Doppler for IQ inputs;
+    ``offset_hz`` where the signal sits relative to the centre frequency.
+    """
+
+    def __init__(self, rate_sps: float, is_complex: bool, modems: list[str], offset_hz: float = 0.0,
                  doppler_hz: Callable[[np.ndarray], np.ndarray] | None = None, repair: bool = True,
                  half_width_hz: float | None = None) -> None:
-        self.start_time = start_time
+        self.rate_sps = rate_sps
+        self.audio_rate_sps = FmChannel.audio_rate_for(rate_sps) if is_complex else rate_sps
+        self.specs = modems_for(modems, self.audio_rate_sps)
         self.channel = None
-        audio_rate = rate_sps
         if is_complex:
-            widest = max((MODEMS[name].bandwidth_hz() for name in modems if name in MODEMS), default=15_600.0)
+            if any(spec.channel != "fm" for spec in self.specs):
+                raise UserError("IQ input: only the FM modems have a channel yet; give FM modems")
+            widest = max(spec.bandwidth_hz() for spec in self.specs)
             if half_width_hz is None:
                 # Without Doppler data the signal may be anywhere within +-12 kHz (435 MHz at LEO).
                 half_width_hz = widest / 2 + (1_000.0 if doppler_hz is not None else 12_000.0)
             self.channel = FmChannel(rate_sps, offset_hz, half_width_hz, doppler_hz,
                                      signal_half_width_hz=widest / 2 + SIGNAL_MARGIN_HZ)
-            audio_rate = self.channel.audio_rate_sps
         elif offset_hz or doppler_hz is not None:
             log.warning("--offset and Doppler correction apply to IQ recordings; this input is audio")
-        self.audio_rate_sps = audio_rate
-        self.specs = fm_modems_for(modems, audio_rate)
-        self.demodulators = [demodulator(spec, audio_rate, repair) for spec in self.specs]
+        self.demodulators = [spec.make_demodulator(self.audio_rate_sps, repair) for spec in self.specs]
         self.levels = LevelMeter()
         self._pending: dict[bytes, list[RawFrame]] = {}
         self._recent: deque = deque()  # (end_s, data) of emitted frames, for duplicates that arrive late
         self.stats = DecodeStats()
-        self._input_s = 0.0
+        self._t0 = None
+        self._input_end_s = 0.0
 
-    def process(self, samples: np.ndarray, start_s: float) -> list[DecodedFrame]:
-        self._input_s = start_s + len(samples) / (self.channel.rate_sps if self.channel else self.audio_rate_sps)
-        if self.channel is not None:
-            audio = self.channel.process(samples, start_s)
-            self.levels.feed(samples, start_s, self.channel.rate_sps)
-        else:
-            audio = samples
-            self.levels.feed(samples, start_s, self.audio_rate_sps)
+    def process(self, block: Block) -> list[DecodedFrame]:
+        self._t0 = block.t0
+        self._input_end_s = block.end_s
+        self.levels.feed(block)
+        audio = self.channel.process(block) if self.channel is not None else block
         for demod in self.demodulators:
             for raw in demod.process(audio):
                 self._add(raw)
-        return self._emit(self._input_s - HOLD_S)
+        return self._emit(block.end_s - HOLD_S)
 
     def flush(self) -> list[DecodedFrame]:
         """Push the end of the input through every demodulator; return every frame still held."""
@@ -182,8 +150,6 @@ class Decoder:
         return self._emit(float("inf"))
 
     def _add(self, raw: RawFrame) -> None:
-        shift = self.channel.delay_s if self.channel is not None else 0.0
-        raw = RawFrame(raw.data, raw.crc, raw.start_s - shift, raw.end_s - shift, raw.modem, raw.variant)
         if any(data == raw.data and abs(end - raw.end_s) < DUPLICATE_WINDOW_S for end, data in self._recent):
             return
         self._pending.setdefault(raw.data, []).append(raw)
@@ -212,29 +178,31 @@ class Decoder:
     def _record(self, raw: RawFrame) -> DecodedFrame:
         self.stats.frames_by_modem[raw.modem] += 1
         self.stats.fixed += raw.crc == "fixed"
-        moment = None if self.start_time is None else self.start_time + timedelta(seconds=raw.start_s)
-        return DecodedFrame(raw=raw.data, crc=raw.crc, t=max(raw.start_s, 0.0), time=moment, modem=raw.modem,
+        t = max(raw.start_s, 0.0)
+        moment = None if self._t0 is None else self._t0 + timedelta(seconds=t)
+        return DecodedFrame(raw=raw.data, crc=raw.crc, format=raw.format, t=t, time=moment, modem=raw.modem,
                             level_db=self.levels.level_db(raw.start_s, raw.end_s))
 
 
-def decode_recording(recording, modems: list[str] = ("auto",), offset_hz: float = 0.0, doppler_hz=None,
+def decode_recording(source: Source, modems: list[str] = ("auto",), offset_hz: float = 0.0, doppler_hz=None,
                      repair: bool = True, progress: Callable[[float], None] | None = None,
                      block_samples: int = 1 << 18) -> Iterator[DecodedFrame]:
-    """Decode a :class:`~groundstation.recordings.readers.Recording`, frames in time order.
+    """Decode a :class:`~groundstation.recordings.block.Source` (a recording, stdin, a live stream), frames
+    in time order.
 
     For the statistics (frames per modem, repaired, speed) make a :class:`Decoder` and use :func:`run_decoder`.
     """
-    decoder = Decoder(recording.rate_sps, recording.datatype.is_complex, list(modems), recording.start_time,
-                      offset_hz, doppler_hz, repair)
-    yield from run_decoder(decoder, recording, progress, block_samples)
+    decoder = Decoder(source.rate_sps, source.is_complex, list(modems), offset_hz, doppler_hz, repair)
+    yield from run_decoder(decoder, source, progress, block_samples)
 
 
-def run_decoder(decoder: Decoder, recording, progress=None, block_samples: int = 1 << 18) -> Iterator[DecodedFrame]:
+def run_decoder(decoder: Decoder, source: Source, progress=None, block_samples: int = 1 << 18) -> Iterator[DecodedFrame]:
+    """Feed every block of ``source`` to ``decoder``; ``progress(fraction)`` when the length is known."""
     began = time.perf_counter()
-    total_s = recording.duration_s
-    for block in recording.blocks(block_samples):
-        yield from decoder.process(block.samples, block.start_s)
-        decoder.stats.seconds = block.start_s + block.duration_s
+    total_s = source.duration_s
+    for block in source.blocks(block_samples):
+        yield from decoder.process(block)
+        decoder.stats.seconds = block.end_s
         if progress and total_s:
             progress(min(1.0, decoder.stats.seconds / total_s))
     yield from decoder.flush()

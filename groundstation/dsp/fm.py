@@ -1,4 +1,5 @@
-"""FM discriminator, stateful so a stream cut into blocks gives the same output as one long array.
+"""FM: the deviation of the FM modems, and a discriminator that is stateful, so a stream cut into
+blocks gives the same output as one long array.
 
 >>> import numpy as np
 >>> rate = 48000.0
@@ -12,6 +13,9 @@
 from __future__ import annotations
 
 import numpy as np
+
+#: The deviation of the FM modems (AFSK and FSK on a narrow-band FM transmitter).
+FM_DEVIATION_HZ = 3000.0
 
 
 class FmDiscriminator:

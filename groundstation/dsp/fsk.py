@@ -15,7 +15,13 @@ from __future__ import annotations
 import numpy as np
 
 from groundstation.dsp.filters import DcBlocker, Decimator, HopFilterBank, lowpass_taps
-from groundstation.dsp.slicer import FrameDemodulator, SlicerChain, SlicerGroup
+from groundstation.dsp.slicer import (
+    DeframerFactory,
+    FrameDemodulator,
+    SlicerChain,
+    SlicerGroup,
+)
+from groundstation.dsp.timing import TimingRecovery
 
 SAMPLES_PER_SYMBOL_OUT = 8
 DECIMATOR_TAPS_PER_STEP = 8
@@ -28,7 +34,7 @@ TIMING_WINDOWS = (24.0,)
 class FskDemodulator(FrameDemodulator):
     """Audio blocks in (at least 4 samples a symbol), :class:`RawFrame` out."""
 
-    def __init__(self, rate_sps: float, name: str, baud: float, scrambled: bool, check=None, repair: bool = True,
+    def __init__(self, rate_sps: float, make_deframer: DeframerFactory, name: str, baud: float,
                  windows=TIMING_WINDOWS, cutoffs_bauds=FILTER_CUTOFFS_BAUDS) -> None:
         # Many samples a symbol (1200 baud at 48 kHz): low-pass and decimate first, then filter every sample.
         self.decimator = Decimator(rate_sps, int(rate_sps / baud / SAMPLES_PER_SYMBOL_OUT), baud,
@@ -46,13 +52,13 @@ class FskDemodulator(FrameDemodulator):
         self.latency_s = -delay_s + max(windows) / baud
         self.rate_sps = rate_sps
         self.slicers = SlicerGroup([
-            SlicerChain(name, f"filter {cutoff:g}, window {window:g}", period, window, scrambled, seconds_per_d,
-                        delay_s, check, repair)
+            SlicerChain(name, f"filter {cutoff:g}, window {window:g}", TimingRecovery(period, window), make_deframer(),
+                        seconds_per_d, delay_s)
             for cutoff in cutoffs_bauds for window in windows
-        ], check)
+        ])
         self.windows = len(windows)
 
-    def process(self, audio: np.ndarray) -> list:
+    def demodulate(self, audio: np.ndarray) -> list:
         filtered = self.bank.process(self.decimator.process(audio.astype(np.float32, copy=False)))
         if len(filtered) == 0:
             return []

@@ -1,4 +1,5 @@
-"""HDLC on the air, transmit side: flags, bit stuffing, NRZI and the G3RUH scrambler.
+"""HDLC on the air: flags, bit stuffing, NRZI and the G3RUH scrambler; and the receive side, a
+:class:`~groundstation.dsp.deframer.Deframer` with soft repair.
 
 Bits are numpy ``uint8`` arrays of 0/1, least significant bit of each byte first,
 as AX.25 sends them.
@@ -17,7 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from frames.acceptance import Evidence, accept, header_worth_repair
 from frames.fcs import check_fcs
+from groundstation.dsp.deframer import DeframedFrame
 
 FLAG = 0x7E
 FLAG_BITS = np.unpackbits(np.array([FLAG], np.uint8), bitorder="little")
@@ -57,13 +60,6 @@ def nrzi_encode(bits: np.ndarray, level: int = 0) -> np.ndarray:
     return (np.cumsum(changes) + level) % 2
 
 
-def nrzi_decode(levels: np.ndarray, previous: int = 0) -> np.ndarray:
-    """Undo :func:`nrzi_encode`: 1 where the level stayed, 0 where it changed."""
-    levels = np.asarray(levels, dtype=np.uint8)
-    shifted = np.concatenate([[previous], levels[:-1]]).astype(np.uint8)
-    return (levels == shifted).astype(np.uint8)
-
-
 def g3ruh_scramble(bits: np.ndarray, state: int = 0) -> np.ndarray:
     """The G3RUH / K9NG multiplicative scrambler, x^17 + x^12 + 1 (applied after NRZI, as direwolf does).
 
@@ -93,10 +89,12 @@ def g3ruh_descramble(bits: np.ndarray, history: np.ndarray | None = None) -> np.
 # Receive side ------------------------------------------------------------------
 
 FLAG_VALUE_LSB_FIRST = int(np.dot(FLAG_BITS, 1 << np.arange(8)))
-MIN_FRAME_BYTES = 17  # two addresses, control, FCS
+MIN_FRAME_BYTES = 10  # the shortest frame looked at (FCS included); acceptance rules decide the rest
 MAX_FRAME_BYTES = 400
+MAX_SEGMENT_BITS = MAX_FRAME_BYTES * 8 * 6 // 5  # with the most bit stuffing
 REPAIR_SINGLE = 12  # least reliable symbols tried one at a time
 REPAIR_PAIRS = 9  # least reliable symbols tried two at a time
+CONTEXT = 18  # line symbols kept before a segment for the descrambler and NRZI
 
 
 def unstuff(bits: np.ndarray) -> np.ndarray | None:
@@ -125,18 +123,33 @@ def pack_bits(bits: np.ndarray) -> bytes:
     return np.packbits(bits, bitorder="little").tobytes()
 
 
-def symbols_to_bits(levels: np.ndarray, scrambled: bool, before: np.ndarray) -> np.ndarray:
-    """Data bits for line ``levels`` given the 18 levels ``before`` them (descrambler history, NRZI state)."""
-    return symbols_to_bits_2d(np.concatenate([before[-18:], levels])[None, :], scrambled)[0]
+def decode_bits(bits: np.ndarray) -> bytes | None:
+    """De-stuffed whole bytes (FCS included) of at least the shortest frame, or None."""
+    data = unstuff(bits)
+    if data is None or len(data) % 8 or len(data) < MIN_FRAME_BYTES * 8:
+        return None
+    return pack_bits(data)
+
+
+def symbols_to_bits(lines: np.ndarray, scrambled: bool) -> np.ndarray:
+    """Data bits of line symbols, one row a trial: each row is :data:`CONTEXT` symbols, then the segment.
+
+    Descrambling (G3RUH, ``out[n] = in[n] ^ in[n-12] ^ in[n-17]``) then NRZI (1 where the level stayed).
+    """
+    context = CONTEXT
+    if scrambled:
+        lines = lines[:, 17:] ^ lines[:, 5:-12] ^ lines[:, :-17]  # descrambled from symbol 17 on
+        context -= 17
+    previous = lines[:, context - 1 : -1]
+    return (lines[:, context:] == previous).astype(np.uint8)
 
 
 @dataclass
-class RepairCandidate:
+class HdlcRepairCandidate:
     """A segment between flags whose FCS failed but whose header looks like AX.25: worth a repair."""
 
-    levels: np.ndarray  # CONTEXT symbols before the segment, then the segment
+    lines: np.ndarray  # CONTEXT symbols before the segment, then the segment
     soft: np.ndarray  # reliability of each segment symbol
-    scrambled: bool
     start: float  # time of the first and last symbol (timing units)
     end: float
 
@@ -145,72 +158,44 @@ class RepairCandidate:
         return float(np.mean(self.soft))
 
 
-def repair(candidate: RepairCandidate, check) -> bytes | None:
-    """Flip the least reliable symbols, one and two at a time; the first flip set that passes the FCS and
-    ``check(raw, True)`` gives the frame (without FCS)."""
-    context = HdlcDeframer.CONTEXT
-    order = np.argsort(candidate.soft)
-    flip_sets = [(int(i),) for i in order[:REPAIR_SINGLE]]
-    flip_sets += [(int(a), int(b)) for n, a in enumerate(order[:REPAIR_PAIRS]) for b in order[n + 1 : REPAIR_PAIRS]]
-    trials = np.repeat(candidate.levels[None, :], len(flip_sets), axis=0)
-    for row, flips in enumerate(flip_sets):
-        for position in flips:
-            trials[row, context + position] ^= 1
-    bits = symbols_to_bits_2d(trials, candidate.scrambled)
-    for row in range(len(flip_sets)):
-        raw = HdlcDeframer.decode_bits(bits[row])
-        if raw is not None and check_fcs(raw) and check(raw[:-2], True):
-            return raw[:-2]
-    return None
-
-
-def symbols_to_bits_2d(trials: np.ndarray, scrambled: bool) -> np.ndarray:
-    """:func:`symbols_to_bits` for many rows at once; each row is CONTEXT symbols, then the segment."""
-    context = HdlcDeframer.CONTEXT
-    line = trials
-    if scrambled:
-        line = trials[:, 17:] ^ trials[:, 5:-12] ^ trials[:, :-17]  # descrambled from symbol 17 on
-        context -= 17
-    previous = line[:, context - 1 : -1]
-    return (line[:, context:] == previous).astype(np.uint8)
-
-
 class HdlcDeframer:
-    """Soft symbols in, frames out: descramble, NRZI, flags, de-stuffing, FCS, soft repair.
+    """Soft line symbols in, frames out: descramble, NRZI, flags, de-stuffing, FCS, soft repair.
 
     Keeps the symbols since the last flag, so a frame split across two calls is
-    found once. ``check`` decides whether FCS-valid bytes are accepted (address
-    sanity against chance passes); it gets ``(bytes, repaired)``. Segments that
-    fail the FCS but look like AX.25 are returned as :class:`RepairCandidate`, so
-    the caller can repair only what no other slicer decoded.
+    found once. An FCS-valid segment becomes a frame if ``frames.acceptance``
+    accepts it, given the evidence seen here (flags before it, a frame right
+    before it). Segments that fail the FCS but start like AX.25 become repair
+    candidates.
+
+    >>> from frames import Ax25Frame, append_fcs
+    >>> wire = append_fcs(Ax25Frame.ui("N0CALL", "CQ", b"hello").to_bytes())
+    >>> lines = nrzi_encode(frame_bits(wire, preamble_flags=4, postamble_flags=2))
+    >>> soft = np.where(lines == 1, 1.0, -1.0).astype(np.float32)
+    >>> [(frame.data[-5:], frame.crc, frame.format) for frame in HdlcDeframer(False).process(soft, np.arange(len(soft)))]
+    [(b'hello', 'ok', 'ax25')]
     """
 
-    CONTEXT = 18  # symbols kept before a segment for the descrambler and NRZI
-
-    def __init__(self, scrambled: bool, check=None, repair: bool = True) -> None:
+    def __init__(self, scrambled: bool, repair: bool = True) -> None:
         self.scrambled = scrambled
-        self.check = check or (lambda raw, repaired: True)
-        self.repair = repair
-        self.candidates: list[RepairCandidate] = []
-        self._levels = np.zeros(0, np.uint8)
+        self.repair_enabled = repair
+        self._candidates: list[HdlcRepairCandidate] = []
+        self._lines = np.zeros(0, np.uint8)
         self._soft = np.zeros(0, np.float32)
         self._times = np.zeros(0)
         self._bits = np.zeros(0, np.uint8)
         self._searched = 0  # bits before this index were searched for flags
-        self._open_flag = None  # index of the last flag (start of its 8 bits)
-        self._history = np.zeros(self.CONTEXT, np.uint8)  # levels before _levels[0]
+        self._open_flag: int | None = None  # index of the last flag (start of its 8 bits)
+        self._open_run = 0  # flags right before the open flag
+        self._open_closed_frame = False  # the open flag ended an accepted frame
+        self._history = np.zeros(CONTEXT, np.uint8)  # line symbols before _lines[0]
 
-    def process(self, soft: np.ndarray, times: np.ndarray) -> list[tuple[bytes, str, float, float]]:
-        """Frames completed by these symbols: (bytes without FCS, "ok", start time, end time).
-
-        Repair candidates found on the way are added to :attr:`candidates`.
-        """
+    def process(self, soft: np.ndarray, times: np.ndarray) -> list[DeframedFrame]:
         if len(soft) == 0:
             return []
-        levels = (soft > 0).astype(np.uint8)
-        context = np.concatenate([self._history, self._levels])[-self.CONTEXT :]
-        new_bits = symbols_to_bits(levels, self.scrambled, context)
-        self._levels = np.concatenate([self._levels, levels])
+        lines = (soft > 0).astype(np.uint8)
+        context = np.concatenate([self._history, self._lines])[-CONTEXT:]
+        new_bits = symbols_to_bits(np.concatenate([context, lines])[None, :], self.scrambled)[0]
+        self._lines = np.concatenate([self._lines, lines])
         self._soft = np.concatenate([self._soft, np.abs(soft)])
         self._times = np.concatenate([self._times, times])
         self._bits = np.concatenate([self._bits, new_bits])
@@ -222,62 +207,81 @@ class HdlcDeframer:
             flags = start + np.flatnonzero(values == FLAG_VALUE_LSB_FIRST)
             self._searched = len(self._bits) - 7
             if len(flags):
-                # Segments between consecutive flags; only those of a frame's length are looked at.
-                opening = np.concatenate([[self._open_flag if self._open_flag is not None else -10**9], flags[:-1]])
-                lengths = flags - opening - 8
-                plausible = (lengths >= MIN_FRAME_BYTES * 8) & (lengths <= MAX_FRAME_BYTES * 8 * 6 // 5)
-                for open_flag, flag in zip(opening[plausible], flags[plausible]):
-                    frame = self._segment(int(open_flag) + 8, int(flag))
-                    if frame is not None:
-                        frames.append(frame)
-                self._open_flag = int(flags[-1])
+                frames = self._segments(flags)
         self._trim()
         return frames
 
-    def _segment(self, first: int, end: int):
-        length = end - first
-        if not MIN_FRAME_BYTES * 8 <= length <= MAX_FRAME_BYTES * 8 * 6 // 5:
-            return None
-        raw = self.decode_bits(self._bits[first:end])
+    def _segments(self, flags: np.ndarray) -> list[DeframedFrame]:
+        """Look at the segments between consecutive flags that have a frame's length."""
+        previous = self._open_flag if self._open_flag is not None else -(10**9)
+        frames = []
+        for flag in flags.tolist():
+            length = flag - previous - 8
+            if length in (-1, 0):  # a flag right after the previous one (shared zero, or back to back)
+                self._open_run += 1
+            elif MIN_FRAME_BYTES * 8 <= length <= MAX_SEGMENT_BITS:
+                evidence = Evidence(repaired=False, preamble_flags=self._open_run,
+                                    follows_frame=self._open_closed_frame)
+                frame = self._segment(previous + 8, flag, evidence)
+                self._open_closed_frame = frame is not None
+                if frame is not None:
+                    frames.append(frame)
+                self._open_run = 0
+            else:
+                self._open_run, self._open_closed_frame = 0, False
+            previous = flag
+        self._open_flag = previous
+        return frames
+
+    def _segment(self, first: int, end: int, evidence: Evidence) -> DeframedFrame | None:
+        raw = decode_bits(self._bits[first:end])
         times = (float(self._times[first]), float(self._times[end - 1]))
-        if raw is not None and check_fcs(raw) and self.check(raw[:-2], False):
-            return raw[:-2], "ok", *times
-        if self.repair and self._header_plausible(first, end):
-            levels = np.concatenate([self._history, self._levels])[first : end + self.CONTEXT].copy()
-            self.candidates.append(RepairCandidate(levels, self._soft[first:end].copy(), self.scrambled, *times))
+        if raw is not None and check_fcs(raw):
+            format_name = accept(raw[:-2], evidence)
+            if format_name is not None:
+                return DeframedFrame(raw[:-2], "ok", format_name, *times)
+        if self.repair_enabled and self._worth_repair(first, end):
+            lines = np.concatenate([self._history, self._lines])[first : end + CONTEXT].copy()
+            self._candidates.append(HdlcRepairCandidate(lines, self._soft[first:end].copy(), *times))
         return None
 
-    @staticmethod
-    def decode_bits(bits: np.ndarray) -> bytes | None:
-        """De-stuffed, whole bytes of at least the shortest frame, or None."""
-        data = unstuff(bits)
-        if data is None or len(data) % 8 or len(data) < MIN_FRAME_BYTES * 8:
-            return None
-        return pack_bits(data)
-
-    def _header_plausible(self, first: int, end: int) -> bool:
-        """The first 14 bytes look like two AX.25 addresses (cheap; gates the costly repair)."""
+    def _worth_repair(self, first: int, end: int) -> bool:
         data = unstuff(self._bits[first : min(end, first + 14 * 8 * 6 // 5 + 8)])
-        if data is None or len(data) < 14 * 8:
-            return False
-        header = pack_bits(data[: 14 * 8])
-        return all(
-            (byte & 1) == 0 and (0x41 <= byte >> 1 <= 0x5A or 0x30 <= byte >> 1 <= 0x39 or byte >> 1 == 0x20)
-            for index, byte in enumerate(header)
-            if index % 7 != 6
-        )
+        return data is not None and len(data) >= 14 * 8 and header_worth_repair(pack_bits(data[: 14 * 8]))
+
+    def take_repair_candidates(self) -> list[HdlcRepairCandidate]:
+        taken, self._candidates = self._candidates, []
+        return taken
+
+    def repair(self, candidate: HdlcRepairCandidate) -> DeframedFrame | None:
+        """Flip the least reliable symbols, one and two at a time; the first flip set that passes the FCS and
+        the acceptance rules for repaired frames gives the frame."""
+        order = np.argsort(candidate.soft)
+        flip_sets = [(int(i),) for i in order[:REPAIR_SINGLE]]
+        flip_sets += [(int(a), int(b)) for n, a in enumerate(order[:REPAIR_PAIRS]) for b in order[n + 1 : REPAIR_PAIRS]]
+        trials = np.repeat(candidate.lines[None, :], len(flip_sets), axis=0)
+        for row, flips in enumerate(flip_sets):
+            for position in flips:
+                trials[row, CONTEXT + position] ^= 1
+        bits = symbols_to_bits(trials, self.scrambled)
+        for row in range(len(flip_sets)):
+            raw = decode_bits(bits[row])
+            if raw is not None and check_fcs(raw) and accept(raw[:-2], Evidence(repaired=True)) is not None:
+                return DeframedFrame(raw[:-2], "fixed", "ax25", candidate.start, candidate.end)
+        return None
 
     def _trim(self) -> None:
         """Drop symbols no future frame can use: before the open flag, or older than the longest frame."""
-        oldest_useful = len(self._bits) - (MAX_FRAME_BYTES * 8 * 6 // 5 + 16)
+        oldest_useful = len(self._bits) - (MAX_SEGMENT_BITS + 16)
         if self._open_flag is not None and self._open_flag >= oldest_useful:
             keep_from = self._open_flag
         else:
             keep_from, self._open_flag = oldest_useful, None
+            self._open_run, self._open_closed_frame = 0, False
         if keep_from <= 0:
             return
-        self._history = np.concatenate([self._history, self._levels[:keep_from]])[-self.CONTEXT :]
-        self._levels = self._levels[keep_from:]
+        self._history = np.concatenate([self._history, self._lines[:keep_from]])[-CONTEXT:]
+        self._lines = self._lines[keep_from:]
         self._soft = self._soft[keep_from:]
         self._times = self._times[keep_from:]
         self._bits = self._bits[keep_from:]

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-MARK_HZ = 1200.0
-SPACE_HZ = 2200.0
+from groundstation.dsp.afsk import MARK_HZ, SPACE_HZ
+
 GAUSSIAN_BT = 0.5
 
 

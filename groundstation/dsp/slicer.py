@@ -1,32 +1,43 @@
-"""One decision signal to frames: timing recovery, then the HDLC deframer; and the repair of what no
-slicer decoded.
+"""One decision signal to frames: timing recovery, then a deframer; and the repair of what no slicer
+decoded.
 
 Each modem makes one or more decision signals (different filters or slicer
 gains) and gives each its own :class:`SlicerChain`. A segment that fails the
 FCS in every slicer is repaired (least reliable symbols flipped) once, from the
-slicer that saw it most clearly: :class:`SlicerGroup`.
+slicer that saw it most clearly: :class:`SlicerGroup`. Every demodulator is a
+:class:`FrameDemodulator`: blocks of audio in, :class:`RawFrame` out, with
+times in seconds from the input's start.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from groundstation.dsp.hdlc import HdlcDeframer, RepairCandidate, repair
+from groundstation.dsp.deframer import DeframedFrame, Deframer
 from groundstation.dsp.timing import TimingRecovery
+from groundstation.recordings.block import Block
 
 REPAIRS_PER_SEGMENT = 2  # slicers' versions of one failed segment tried, most reliable first
 RECENT_S = 10.0
 
+#: Makes a fresh deframer for one slicer (the modem registry binds the framing: HDLC, scrambled or not).
+DeframerFactory = Callable[[], Deframer]
+
 
 @dataclass(frozen=True)
 class RawFrame:
-    """Bytes (no FCS) that passed the FCS, with where they were found (seconds from the input start)."""
+    """Bytes (no FCS) that passed the FCS and the acceptance rules, with where they were found.
+
+    ``format`` is ``ax25`` or ``hdlc`` (names of ``frames.registry``); times in seconds.
+    """
 
     data: bytes
     crc: str  # "ok" or "fixed"
+    format: str
     start_s: float
     end_s: float
     modem: str
@@ -34,37 +45,34 @@ class RawFrame:
 
 
 class SlicerChain:
-    """``d`` samples (one every ``seconds_per_sample``, the first at ``delay_s``) -> :class:`RawFrame`."""
+    """Decision samples ``d`` (one every ``seconds_per_sample``, the first at ``delay_s``) -> :class:`RawFrame`."""
 
-    def __init__(self, modem: str, variant: str, period: float, window_symbols: float, scrambled: bool,
-                 seconds_per_sample: float, delay_s: float, check=None, repair_frames: bool = True) -> None:
+    def __init__(self, modem: str, variant: str, timing: TimingRecovery, deframer: Deframer,
+                 seconds_per_sample: float, delay_s: float) -> None:
         self.modem, self.variant = modem, variant
-        self.timing = TimingRecovery(period, window_symbols)
-        self.deframer = HdlcDeframer(scrambled, check=check, repair=repair_frames)
+        self.timing = timing
+        self.deframer = deframer
         self.seconds_per_sample = seconds_per_sample
         self.delay_s = delay_s
 
     def seconds(self, time_units: float) -> float:
         return time_units * self.seconds_per_sample + self.delay_s
 
+    def raw_frame(self, frame: DeframedFrame) -> RawFrame:
+        return RawFrame(frame.data, frame.crc, frame.format, self.seconds(frame.start), self.seconds(frame.end),
+                        self.modem, self.variant)
+
     def process(self, d: np.ndarray) -> list[RawFrame]:
         soft, times = self.timing.process(d)
-        return [RawFrame(data, crc, self.seconds(start), self.seconds(end), self.modem, self.variant)
-                for data, crc, start, end in self.deframer.process(soft, times)]
-
-    def take_candidates(self) -> list[tuple[RepairCandidate, float, float, SlicerChain]]:
-        taken = [(c, self.seconds(c.start), self.seconds(c.end), self) for c in self.deframer.candidates]
-        self.deframer.candidates.clear()
-        return taken
+        return [self.raw_frame(frame) for frame in self.deframer.process(soft, times)]
 
 
 class SlicerGroup:
     """The slicers of one demodulator; :meth:`process` runs them all on their decision signals, then
     repairs the segments that none of them decoded."""
 
-    def __init__(self, chains: list[SlicerChain], check) -> None:
+    def __init__(self, chains: list[SlicerChain]) -> None:
         self.chains = chains
-        self.check = check
         self._decoded: deque = deque()  # (start_s, end_s) of recent frames
 
     def process(self, signals: list[np.ndarray]) -> list[RawFrame]:
@@ -73,7 +81,8 @@ class SlicerGroup:
             found += chain.process(d)
         for frame in found:
             self._decoded.append((frame.start_s, frame.end_s))
-        candidates = [taken for chain in self.chains for taken in chain.take_candidates()]
+        candidates = [(candidate, chain.seconds(candidate.start), chain.seconds(candidate.end), chain)
+                      for chain in self.chains for candidate in chain.deframer.take_repair_candidates()]
         candidates = [c for c in candidates if not self._overlaps_decoded(c[1], c[2])]
         candidates.sort(key=lambda c: -c[0].quality)
         tried: list[tuple[float, float, int]] = []
@@ -86,9 +95,9 @@ class SlicerGroup:
                 tried[same[0]] = (s, e, count + 1)
             else:
                 tried.append((start_s, end_s, 1))
-            data = repair(candidate, self.check)
-            if data is not None:
-                found.append(RawFrame(data, "fixed", start_s, end_s, chain.modem, chain.variant))
+            repaired = chain.deframer.repair(candidate)
+            if repaired is not None:
+                found.append(chain.raw_frame(repaired))
                 self._decoded.append((start_s, end_s))
         if found:
             latest = max(frame.end_s for frame in found)
@@ -101,18 +110,34 @@ class SlicerGroup:
 
 
 class FrameDemodulator:
-    """What every demodulator shares: ``process(audio) -> [RawFrame]``, and :meth:`flush` at the end.
+    """What every demodulator shares: ``process(block) -> [RawFrame]``, and :meth:`flush` at the end.
 
     Subclasses set :attr:`rate_sps` (input rate) and :attr:`latency_s` (how much input the filters and the
-    timing window hold back).
+    timing window hold back), and implement :meth:`demodulate` on the samples of consecutive blocks, giving
+    frames timed from the first sample they were given. This class adds the first block's start, so frames
+    come out in seconds from the input's start.
     """
 
     rate_sps: float
     latency_s: float
+    _origin_s: float | None = None
 
-    def process(self, audio: np.ndarray) -> list[RawFrame]:
+    def demodulate(self, samples: np.ndarray) -> list[RawFrame]:
         raise NotImplementedError
+
+    def process(self, block: Block) -> list[RawFrame]:
+        if abs(block.rate_sps - self.rate_sps) > 1e-6 * self.rate_sps:
+            raise ValueError(f"{type(self).__name__} runs at {self.rate_sps:g} S/s, not {block.rate_sps:g}")
+        if self._origin_s is None:
+            self._origin_s = block.start_s
+        return self._from_origin(self.demodulate(block.samples))
 
     def flush(self) -> list[RawFrame]:
         """Push out what the filters and timing still hold (call once, at the end of the input)."""
-        return self.process(np.zeros(int((self.latency_s + 0.05) * self.rate_sps), np.float32))
+        return self._from_origin(self.demodulate(np.zeros(int((self.latency_s + 0.05) * self.rate_sps), np.float32)))
+
+    def _from_origin(self, frames: list[RawFrame]) -> list[RawFrame]:
+        origin = self._origin_s or 0.0
+        if not origin:
+            return frames
+        return [replace(frame, start_s=frame.start_s + origin, end_s=frame.end_s + origin) for frame in frames]

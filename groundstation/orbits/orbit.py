@@ -26,6 +26,8 @@ from importlib import resources
 
 import numpy as np
 
+from groundstation.timefmt import iso_utc
+
 SPEED_OF_LIGHT_M_S = 299_792_458.0
 _PASS_SEARCH_MARGIN = timedelta(minutes=30)
 
@@ -48,13 +50,76 @@ def ephemeris():
         return SpiceKernel(str(local_path))
 
 
+def doppler_fraction(range_rate_km_s: np.ndarray) -> np.ndarray:
+    """(received - transmitted) / transmitted frequency for a range rate (positive: receding, lower).
+
+    The one Doppler formula of the project (first order in v/c).
+
+    >>> float(doppler_fraction(np.array([-7.0]))[0] * 1e6).__round__(2)
+    23.35
+    """
+    return -np.asarray(range_rate_km_s) * 1000.0 / SPEED_OF_LIGHT_M_S
+
+
 def doppler_shift_hz(freq_hz: float, range_rate_km_s: np.ndarray) -> np.ndarray:
     """Received minus transmitted frequency for a range rate (positive rate: receding, lower frequency).
 
     >>> float(doppler_shift_hz(435e6, np.array([-7.0]))[0]).__round__()
     10157
     """
-    return -freq_hz * np.asarray(range_rate_km_s) * 1000.0 / SPEED_OF_LIGHT_M_S
+    return freq_hz * doppler_fraction(range_rate_km_s)
+
+
+class DopplerCurve:
+    """``t_s -> Hz``: the Doppler shift of a ``freq_hz`` downlink at ``t_s`` seconds after ``t0``.
+
+    Valid at any time: the orbit is sampled every ``step_s`` on a grid that
+    grows as later (or earlier) times are asked for, and interpolated, so an
+    endless stream keeps its correction. This is what the DSP gets from the
+    orbit: a plain function of time.
+
+    >>> from groundstation.orbits.elements import ElementStore
+    >>> from groundstation.orbits.station import Station
+    >>> element_set = ElementStore.bundled().nearest(58400, datetime(2024, 6, 12, tzinfo=timezone.utc))
+    >>> tracker = Tracker(element_set, Station(37.57, 126.98, 0.0))
+    >>> start = datetime(2024, 6, 12, 14, 22, tzinfo=timezone.utc)
+    >>> curve = tracker.doppler_curve(435e6, start)
+    >>> at_two_hours = float(curve(np.array([7200.5]))[0])
+    >>> direct = float(tracker.doppler_hz(435e6, [start.timestamp() + 7200.5])[0])
+    >>> abs(at_two_hours - direct) < 1.0
+    True
+    """
+
+    CHUNK_S = 600.0
+
+    def __init__(self, tracker: Tracker, freq_hz: float, t0: datetime, step_s: float = 1.0) -> None:
+        self.tracker = tracker
+        self.freq_hz = freq_hz
+        self.t0_unix_s = t0.timestamp()
+        self.step_s = step_s
+        self._grid_s = np.zeros(0)
+        self._hz = np.zeros(0)
+
+    def _cover(self, low_s: float, high_s: float) -> None:
+        if len(self._grid_s) and self._grid_s[0] <= low_s and high_s <= self._grid_s[-1]:
+            return
+        low = np.floor(min(low_s, self._grid_s[0] if len(self._grid_s) else low_s) / self.CHUNK_S) * self.CHUNK_S
+        high = np.ceil(max(high_s, self._grid_s[-1] if len(self._grid_s) else high_s) / self.CHUNK_S + 1e-9)
+        grid_s = np.arange(low, high * self.CHUNK_S + self.step_s, self.step_s)
+        self._hz = self.tracker.doppler_hz(self.freq_hz, self.t0_unix_s + grid_s)
+        self._grid_s = grid_s
+
+    def __call__(self, t_s: np.ndarray) -> np.ndarray:
+        t_s = np.asarray(t_s, dtype=float)
+        if t_s.size == 0:
+            return np.zeros(t_s.shape)
+        self._cover(float(t_s.min()), float(t_s.max()))
+        return np.interp(t_s, self._grid_s, self._hz)
+
+    def extremes_hz(self, duration_s: float) -> tuple[float, float]:
+        """The lowest and highest shift over the first ``duration_s`` seconds."""
+        values = self(np.arange(0.0, duration_s + self.step_s, self.step_s))
+        return float(values.min()), float(values.max())
 
 
 @dataclass(frozen=True)
@@ -139,8 +204,16 @@ class Tracker:
         )
 
     def doppler_hz(self, freq_hz: float, unix_s) -> np.ndarray:
-        """Doppler shift of a ``freq_hz`` downlink at POSIX times ``unix_s`` (the DSP's one orbit input)."""
+        """Doppler shift of a ``freq_hz`` downlink at POSIX times ``unix_s``."""
         return doppler_shift_hz(freq_hz, self.look(unix_s).range_rate_km_s)
+
+    def doppler_fraction(self, unix_s) -> np.ndarray:
+        """(received - transmitted) / transmitted frequency at POSIX times ``unix_s``."""
+        return doppler_fraction(self.look(unix_s).range_rate_km_s)
+
+    def doppler_curve(self, freq_hz: float, t0: datetime, step_s: float = 1.0) -> DopplerCurve:
+        """The Doppler of a ``freq_hz`` downlink as a function of seconds after ``t0``, for the DSP."""
+        return DopplerCurve(self, freq_hz, t0, step_s)
 
     def subpoint(self, unix_s):
         """Sub-satellite latitude and longitude (degrees, WGS84) and altitude (km)."""
@@ -215,3 +288,23 @@ class Tracker:
                 )
             )
         return passes
+
+
+def doppler_rows(tracker: Tracker, freq_hz: float, start_s: float, end_s: float, step_s: float) -> list[dict]:
+    """Look angles, range, range rate and the frequency to tune every ``step_s`` from ``start_s`` to ``end_s``
+    (POSIX seconds): the rows of ``groundstation doppler``."""
+    times = np.arange(start_s, end_s + step_s / 2, step_s)
+    look = tracker.look(times)
+    shift = doppler_shift_hz(freq_hz, look.range_rate_km_s)
+    return [
+        {
+            "time": iso_utc(from_posix(times[i]), "seconds"),
+            "azimuth_deg": round(float(look.azimuth_deg[i]), 2),
+            "elevation_deg": round(float(look.elevation_deg[i]), 2),
+            "range_km": round(float(look.range_km[i]), 2),
+            "range_rate_km_s": round(float(look.range_rate_km_s[i]), 4),
+            "freq_hz": round(freq_hz + float(shift[i]), 1),
+            "shift_hz": round(float(shift[i]), 1),
+        }
+        for i in range(len(times))
+    ]

@@ -22,9 +22,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timezone
 
+from groundstation.errors import UserError
 from groundstation.orbits.catalog import Catalog, CatalogEntry, normalise_name
 from groundstation.orbits.elements import ElementSet, ElementStore
-from groundstation.errors import UserError
 from groundstation.timefmt import iso_utc
 
 log = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ class Sink(Protocol):
 def frame_to_json(frame: DecodedFrame) -> dict:
     """The JSON object of one frame (the keys of ``--format jsonl``)."""
     ax25 = frame.ax25
-    info = ax25.info if ax25 is not None else b""
+    info = ax25.info if ax25 is not None else frame.raw  # a raw HDLC frame: all its bytes
     text = info.decode("ascii", errors="replace")
     is_printable = all(char.isprintable() or char in "\r\n\t" for char in text) and "\ufffd" not in text
     return {
@@ -42,6 +42,7 @@ def frame_to_json(frame: DecodedFrame) -> dict:
         "modem": frame.modem,
         "level_db": None if frame.level_db is None else round(frame.level_db, 1),
         "crc": frame.crc,
+        "ax25": ax25 is not None,
         "src": str(ax25.source) if ax25 else None,
         "dst": str(ax25.destination) if ax25 else None,
         "path": ax25.path if ax25 else [],

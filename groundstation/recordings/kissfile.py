@@ -90,7 +90,7 @@ def read_kiss_file(path: str, stats: KissStats) -> Iterator[DecodedFrame]:
                     log.warning("%s: KISS data frame %d is not AX.25: %s", path, stats.frames + stats.not_ax25, error)
                     continue
                 stats.frames += 1
-                yield DecodedFrame(raw=kiss_frame.data, crc="none")
+                yield DecodedFrame.from_bytes(kiss_frame.data, "none")
     if deframer.pending_bytes:
         stats.truncated_bytes = deframer.pending_bytes
         log.warning(

@@ -26,8 +26,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from groundstation.recordings.block import Block
 from groundstation.errors import UserError
+from groundstation.recordings.block import Block
 from groundstation.timefmt import parse_utc
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,10 @@ class Recording:
         return None if self.data_bytes is None else self.data_bytes // self.datatype.sample_bytes
 
     @property
+    def is_complex(self) -> bool:
+        return self.datatype.is_complex
+
+    @property
     def duration_s(self) -> float | None:
         count = self.sample_count
         return None if count is None else count / self.rate_sps
@@ -176,7 +180,7 @@ class Recording:
                 break
             raw = np.frombuffer(chunk[:whole], dtype=self.datatype.component)
             samples = _finite(self.datatype.to_float(raw), self.path, position)
-            yield Block(samples, self.rate_sps, self.centre_hz, self.start_time, position)
+            yield Block(samples, self.rate_sps, self.centre_hz, self.start_time, position / self.rate_sps)
             position += len(samples)
             if len(chunk) < want:
                 if remaining:

@@ -134,12 +134,43 @@ class SigMFWriter:
             "captures": self.captures,
             "annotations": sorted(self.annotations, key=lambda a: a["core:sample_start"]),
         }
-        folder = os.path.dirname(os.path.abspath(self.meta_path))
-        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".part")
-        with os.fdopen(handle, "w") as file:
+        write_json_atomically(self.meta_path, document)
+
+
+def write_json_atomically(path: str, document) -> None:
+    """Write ``document`` as JSON to a temporary file beside ``path``, then rename it into place: a reader
+    never sees half a file, and a failure leaves the old one."""
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(dir=folder, suffix=".part")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
             json.dump(document, file, indent=1)
         os.chmod(temporary, 0o644)
-        os.replace(temporary, self.meta_path)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def add_sigmf_annotations(meta_path: str, rate_sps: float, frames) -> None:
+    """Add one ``core:label`` annotation per decoded frame to a SigMF metadata file (rewritten atomically)."""
+    with open(meta_path, encoding="utf-8") as file:
+        document = json.load(file)
+    annotations = document.setdefault("annotations", [])
+    for number, frame in enumerate(frames, 1):
+        annotations.append({
+            "core:sample_start": int(round(frame.t * rate_sps)),
+            "core:sample_count": 1,
+            "core:label": f"decoded {number}: {frame.monitor_line()[:60]}",
+            "groundstation:decoded": True,
+            "groundstation:crc": frame.crc,
+            "groundstation:modem": frame.modem,
+            "groundstation:hex": frame.raw.hex(),
+        })
+    annotations.sort(key=lambda annotation: annotation.get("core:sample_start", 0))
+    write_json_atomically(meta_path, document)
+    log.info("%s: %d annotations added", meta_path, len(frames))
 
 
 class WavWriter:

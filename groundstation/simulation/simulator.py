@@ -20,19 +20,16 @@ from datetime import datetime
 import numpy as np
 
 from frames import Ax25Frame, append_fcs
-from groundstation.dsp.fm import FmDiscriminator
+from groundstation.dsp.fm import FM_DEVIATION_HZ, FmDiscriminator
 from groundstation.dsp.hdlc import frame_bits, g3ruh_scramble, nrzi_encode
-from groundstation.dsp.modems import FM_DEVIATION_HZ, ModemSpec
+from groundstation.dsp.modems import ModemSpec
 from groundstation.dsp.modulators import (
-    afsk_audio,
     burst_samples,
-    fm_modulate,
-    fsk_audio,
     keyed_envelope,
     morse_intervals,
 )
 from groundstation.errors import UserError
-from groundstation.orbits.orbit import SPEED_OF_LIGHT_M_S, Tracker
+from groundstation.orbits.orbit import SPEED_OF_LIGHT_M_S, Tracker, doppler_shift_hz
 from groundstation.timefmt import iso_utc
 
 log = logging.getLogger(__name__)
@@ -97,7 +94,7 @@ def free_space_loss_db(range_km: np.ndarray, freq_hz: float) -> np.ndarray:
 def channel_grid(config: SimulationConfig) -> ChannelGrid:
     t_s = np.arange(0.0, config.duration_s + GRID_STEP_S, GRID_STEP_S)
     look = config.tracker.look(config.start.timestamp() + t_s)
-    doppler = -config.freq_hz * look.range_rate_km_s * 1000.0 / SPEED_OF_LIGHT_M_S
+    doppler = doppler_shift_hz(config.freq_hz, look.range_rate_km_s)
     if config.tx_power_dbm is not None:
         received_dbm = (config.tx_power_dbm + config.tx_gain_dbi + config.rx_gain_dbi
                         - free_space_loss_db(look.range_km, config.freq_hz))
@@ -198,11 +195,7 @@ class Transmitter:
         if key not in self._cache:
             self._cache.clear()  # bursts come in time order: keep one
             modem = self.config.modem
-            if modem.kind == "afsk":
-                audio = afsk_audio(burst.levels, modem.baud, rate_sps)
-            else:
-                audio = fsk_audio(burst.levels, modem.baud, rate_sps)
-            self._cache[key] = fm_modulate(audio, FM_DEVIATION_HZ, rate_sps)
+            self._cache[key] = modem.modulator(burst.levels, modem.baud, rate_sps)
         return self._cache[key]
 
     def envelope(self, rate_sps: float, first_sample: int, count: int) -> np.ndarray:
@@ -284,15 +277,15 @@ class PassSimulator:
 
 def audio_blocks(simulator: PassSimulator, block_samples: int = 1 << 15) -> Iterator[np.ndarray]:
     """What a receiver tuned with perfect Doppler correction gives at 48 kHz: FM-demodulated audio for the
-    FM modems (at half scale), USB audio with the carrier at 1.5 kHz for ``cw``/``morse``."""
+    FM modems (at half scale), USB audio with the carrier at 1.5 kHz for the others (``cw``, ``morse``)."""
     from scipy.signal import firwin, lfilter
 
-    kind = simulator.config.modem.carrier
+    channel = simulator.config.modem.channel
     discriminator = FmDiscriminator(AUDIO_RATE_SPS, FM_DEVIATION_HZ)
     blocks = simulator.blocks(AUDIO_RATE_SPS, block_samples, corrected=True, stream=1)
-    if kind in ("fm", "none"):
+    if channel in ("fm", "none"):
         # The receiver's IF filter: Carson's bandwidth of the modem (12.5 kHz for ``none``).
-        bandwidth_hz = simulator.config.modem.bandwidth_hz() if kind == "fm" else 12_500.0
+        bandwidth_hz = simulator.config.modem.bandwidth_hz() if channel == "fm" else 12_500.0
         taps = firwin(129, 0.55 * bandwidth_hz, fs=AUDIO_RATE_SPS).astype(np.float32)
         state = np.zeros(len(taps) - 1, np.complex64)
         for _, samples in blocks:

@@ -31,9 +31,9 @@ from groundstation.detection.check import TRANSMITTING, check_recording  # noqa:
 from groundstation.dsp.modems import modem  # noqa: E402
 from groundstation.orbits.elements import ElementStore  # noqa: E402
 from groundstation.orbits.orbit import Tracker  # noqa: E402
+from groundstation.orbits.station import SEOUL, Station  # noqa: E402
 from groundstation.recordings.readers import open_recording  # noqa: E402
 from groundstation.simulation.simulator import SimulationConfig, simulate  # noqa: E402
-from groundstation.orbits.station import SEOUL, Station  # noqa: E402
 
 GRID_DBHZ = {"cw": (4, 6, 8, 10), "afsk1200": (20, 25, 30, 35), "fsk9600-g3ruh": (20, 25, 30, 35)}
 FREQ_HZ = 435e6

@@ -8,8 +8,8 @@ Run: python tests/benchmarks/bench_iq.py [--seed N] [--ebn0 DB]
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import sys
 import tempfile
 
@@ -17,8 +17,15 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from peers import atest_infos, make_clean, on_air_mask, packet_texts, read_wav, run_measured, write_wav  # noqa: E402
-
+from peers import (  # noqa: E402
+    atest_infos,
+    make_clean,
+    on_air_mask,
+    packet_texts,
+    read_wav,
+    run_measured,
+    write_wav,
+)
 
 
 def fm_to_cu8(audio: np.ndarray, audio_rate: int, clean_peak: float, rate: int, path: str, seed: int,
