@@ -85,5 +85,5 @@ def run_demo(out_dir: str, say: Callable[[str], None]) -> list[tuple[str, str]]:
             say(f"   ... {len(result.frames)} frames decoded in all")
         say(f"   {os.path.basename(meta)}: {result.line}")
         say(f"   report: {report['html']}")
-        verdicts.append((os.path.basename(meta), result.verdict))
+        verdicts.append((os.path.basename(meta), result.verdict.name))
     return verdicts

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from groundstation.detection.check import check_recording
 
     recording = open_recording(args.recording, args.datatype, args.samplerate, args.center_freq, args.start_time)
-    if not recording.datatype.is_complex:
+    if not recording.is_complex:
         raise UserError(f"{args.recording}: check needs an IQ recording (this one is real audio)")
     if recording.start_time is None:
         raise UserError(f"{args.recording}: the start time is unknown; give --start-time")
@@ -79,14 +79,14 @@ def run(args: argparse.Namespace) -> int:
     if args.report:
         from groundstation.detection.report import write_report
 
-        result.numbers["report"] = write_report(result, args.report)
+        result.report_paths = write_report(result, args.report)
     if args.format == "json":
-        json.dump(result.numbers, sys.stdout, indent=2)
+        json.dump(result.to_json(), sys.stdout, indent=2)
         print()
     else:
         for frame in result.frames:
             print(f"  frame: {frame.monitor_line()}")
         print(result.line)
         if args.report:
-            print(f"report: {result.numbers['report']['html']}")
+            print(f"report: {result.report_paths['html']}")
     return 0

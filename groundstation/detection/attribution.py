@@ -1,5 +1,5 @@
-"""Whose signal is this? Fit a frequency-versus-time trace to each satellite's Doppler curve (as STRF's
-rffit does) and to a constant.
+"""Whose signal is this? Trace it through the waterfall, fit the frequency-versus-time trace to each
+satellite's Doppler curve (as STRF's rffit does) and to a constant.
 
 For a satellite with range rate v(t), a transmitter at rest frequency f0 is received at f0 * k(t) with
 k = 1 - v/c; the least-squares f0 is sum(k f) / sum(k^2) and the residual RMS ranks the candidates. A
@@ -22,6 +22,8 @@ from datetime import datetime
 
 import numpy as np
 
+from groundstation.dsp.spectra import Waterfall
+from groundstation.dsp.track import TrackSearch
 from groundstation.orbits.orbit import Tracker
 
 CLEARLY_BETTER = 0.5  # a satellite must leave at most half the constant fit's residual
@@ -80,3 +82,91 @@ def verdict_of(ranked: list[Fit], constant: Fit, resolution_hz: float) -> str:
         return FLAT
     return UNIDENTIFIED
 
+
+@dataclass
+class OtherSignal:
+    """A signal found without assuming any Doppler curve, and whose it is."""
+
+    pfa: float
+    z: float
+    times_unix: np.ndarray
+    freqs_hz: np.ndarray
+    ranked: list[Fit]
+    constant: Fit
+    belongs_to_target: bool
+    described: str
+
+    def as_json(self) -> dict:
+        return {
+            "pfa": self.pfa,
+            "z": round(self.z, 2),
+            "frequency_start_hz": float(self.freqs_hz[0]),
+            "frequency_end_hz": float(self.freqs_hz[-1]),
+            "matches": self.described,
+            "belongs_to_target": self.belongs_to_target,
+            "constant_rms_hz": round(self.constant.rms_hz, 1),
+            "ranking": [{"name": fit.name, "norad": fit.norad, "rms_hz": round(fit.rms_hz, 1)} for fit in self.ranked[:5]],
+        }
+
+
+def attribute_strongest(raw: TrackSearch, waterfall: Waterfall, band_low_hz: float, bin_hz: float, centre: float,
+                        start_unix: float, target: Tracker, candidates: list[Tracker], pfa_detect: float) -> list[OtherSignal]:
+    """The strongest signal of the raw search, if significant, traced on the waterfall and attributed."""
+    result = raw.best()
+    if result.pfa >= pfa_detect:
+        return []
+    column_hz = bin_hz * waterfall.pool
+    columns, seen = trace_waterfall(waterfall.image_db(), np.array(waterfall.times_s),
+                                    int(result.position_bins / waterfall.pool), column_hz)
+    if seen.sum() < MIN_TRACE_ROWS:
+        return []
+    freqs_hz = (centre + band_low_hz + (columns + 0.5) * column_hz - 0.5 * bin_hz)[seen]
+    times = (start_unix + np.array(waterfall.times_s))[seen]
+    ranked = rank(candidates, times, freqs_hz)
+    constant = fit_constant(freqs_hz)
+    described = verdict_of(ranked, constant, column_hz)
+    if described == FLAT and seen.mean() < FLAT_MIN_SEEN:
+        described = UNIDENTIFIED  # flat only in the few rows a burst was seen: no evidence of a fixed carrier
+    belongs = bool(ranked and ranked[0].norad == target.element_set.norad and described.startswith(ranked[0].name))
+    return [OtherSignal(result.pfa, result.z, times, freqs_hz, ranked, constant, belongs, described)]
+
+
+MAX_DRIFT_HZ_S = 150.0  # faster than any low-orbit Doppler at UHF
+TRACE_THRESHOLD_DB = 6.0  # above the waterfall's median: the signal is seen in this row
+MIN_TRACE_ROWS = 8
+FLAT_MIN_SEEN = 0.5  # a terrestrial carrier is called flat only if seen in at least half of the rows
+
+
+def trace_waterfall(image_db: np.ndarray, times_s: np.ndarray, column: int, column_hz: float,
+                    search_columns: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """Follow a signal through the waterfall from near ``column``: start at its strongest row, then row by
+    row (both ways) to the strongest column within the drift a satellite can have. Rows where nothing
+    stands out (a burst transmitter between bursts) keep the previous column and are marked not seen.
+
+    Returns the column of each row and whether the signal was seen there.
+    """
+    rows = len(image_db)
+    floor_db = float(np.median(image_db))
+    threshold_db = floor_db + TRACE_THRESHOLD_DB
+    lo = max(0, column - search_columns)
+    window = image_db[:, lo : column + search_columns + 1]
+    start_row = int(np.argmax(window.max(axis=1)))
+    trace = np.empty(rows, np.int64)
+    seen = np.zeros(rows, bool)
+    trace[start_row] = lo + int(np.argmax(window[start_row]))
+    seen[start_row] = True
+    for step in (1, -1):
+        row = start_row + step
+        last_seen_row = start_row
+        while 0 <= row < rows:
+            dt = abs(times_s[row] - times_s[last_seen_row])
+            reach = int(np.ceil(MAX_DRIFT_HZ_S * dt / column_hz)) + 1
+            previous = trace[row - step]
+            a, b = max(0, previous - reach), min(image_db.shape[1], previous + reach + 1)
+            peak = a + int(np.argmax(image_db[row, a:b]))
+            if image_db[row, peak] > threshold_db:
+                trace[row], seen[row], last_seen_row = peak, True, row
+            else:
+                trace[row] = previous
+            row += step
+    return trace, seen

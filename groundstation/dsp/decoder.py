@@ -20,7 +20,6 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import numpy as np
 
@@ -129,12 +128,10 @@ class Decoder:
         self._pending: dict[bytes, list[RawFrame]] = {}
         self._recent: deque = deque()  # (end_s, data) of emitted frames, for duplicates that arrive late
         self.stats = DecodeStats()
-        self._t0 = None
-        self._input_end_s = 0.0
+        self._latest: Block | None = None  # the latest input block: its t0 dates the frames
 
     def process(self, block: Block) -> list[DecodedFrame]:
-        self._t0 = block.t0
-        self._input_end_s = block.end_s
+        self._latest = block
         self.levels.feed(block)
         audio = self.channel.process(block) if self.channel is not None else block
         for demod in self.demodulators:
@@ -179,7 +176,7 @@ class Decoder:
         self.stats.frames_by_modem[raw.modem] += 1
         self.stats.fixed += raw.crc == "fixed"
         t = max(raw.start_s, 0.0)
-        moment = None if self._t0 is None else self._t0 + timedelta(seconds=t)
+        moment = None if self._latest is None else self._latest.time_of(t)
         return DecodedFrame(raw=raw.data, crc=raw.crc, format=raw.format, t=t, time=moment, modem=raw.modem,
                             level_db=self.levels.level_db(raw.start_s, raw.end_s))
 

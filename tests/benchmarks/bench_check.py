@@ -52,7 +52,7 @@ def one_trial(folder, store, tracker, tca, modem_name, cn0, seed, interferer=Non
     simulate(config, meta, tracker.name, "ci16_le")
     result = check_recording(open_recording(meta), tracker, store, {}, freq_hz=FREQ_HZ, decode=False)
     truth_hz = FREQ_HZ + offset + drift / 2
-    hit = result.verdict == TRANSMITTING and abs(result.numbers["track"]["rest_frequency_hz"] - truth_hz) < 1500
+    hit = result.verdict.name == TRANSMITTING and abs(result.rest_freq_hz - truth_hz) < 1500
     return hit, result
 
 
@@ -78,7 +78,7 @@ def false_alarms(folder, runs, store, tracker, tca, seed0):
     alarms = 0
     for run in range(runs):
         hit, result = one_trial(folder, store, tracker, tca, "none", 0.0, seed0 + run)
-        alarms += result.verdict == TRANSMITTING
+        alarms += result.verdict.name == TRANSMITTING
     return alarms
 
 
@@ -98,10 +98,10 @@ def attribution(folder, count, seed0):
         tca = passes[0].tca
         tried += 1
         _, result = one_trial(folder, store, tracker, tca, "cw", 25.0, seed0 + norad)
-        signals = result.numbers["other_signals"]
+        signals = result.to_json()["other_signals"]
         right += bool(signals and signals[0]["ranking"] and signals[0]["ranking"][0]["norad"] == norad)
         _, silent = one_trial(folder, store, tracker, tca, "none", 0.0, seed0 + norad + 1, interferer=(2500.0, -150.0))
-        for signal in silent.numbers["other_signals"]:
+        for signal in silent.to_json()["other_signals"]:
             attributed_interferer += signal["matches"] != FLAT and not signal["matches"].startswith("unidentified")
     return right, tried, attributed_interferer
 

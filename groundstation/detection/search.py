@@ -1,0 +1,268 @@
+"""The two passes of ``check`` over a recording, each frame a 0.5 s spectrum normalised to its noise floor.
+
+1. :func:`raw_pass`: a waterfall for people, and a search for any signal at all
+   (128 Hz groups, allowed to move a group a frame, so a low-orbit Doppler
+   curve and a fixed carrier are both followed).
+2. :func:`track_pass`: the spectra shifted by the satellite's predicted Doppler
+   (scaled to each frequency), so a transmitter of unknown frequency stays in
+   one bin give or take a slow drift; energy is integrated along that track at
+   resolutions from 2 Hz (a carrier) to 8 kHz (an FM data signal). Signals that
+   pass 1 attributed to something else are masked first.
+
+The detection statistic is the track's score against the scores of all other
+positions (their median and spread), with a false-alarm probability that counts
+every position and resolution searched.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from groundstation.detection.attribution import OtherSignal
+from groundstation.dsp.spectra import SpectralFrames, Waterfall
+from groundstation.dsp.track import TrackSearch
+from groundstation.errors import UserError
+from groundstation.orbits.orbit import Tracker
+
+log = logging.getLogger(__name__)
+
+FRAME_S = 0.5
+# The false-alarm probability computed from a Gaussian fit of the off-track scores is optimistic (the
+# dynamic-programming scores have a heavier tail): at 1e-3 it gave 4 TRANSMITTING verdicts in 100
+# noise-only passes. 1e-4 was chosen from 100 other noise-only passes (smallest value seen: 3.5e-4);
+# tests/benchmarks/bench_check.py measures the rate on fresh seeds.
+PFA_DETECT = 1e-4
+EDGE_FRACTION = 0.05  # of the band at each edge, where the receiver's filter rolls off
+RAW_LEVELS = (64, 512)
+MASK_HALF_WIDTH_BINS = 96
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """What both passes share: the spectra, the frame times and the satellite's Doppler at each."""
+
+    spectra: SpectralFrames
+    rate_sps: float
+    centre_hz: float
+    start_unix: float
+    duration_s: float
+    frame_times_unix: np.ndarray
+    elevation_deg: np.ndarray
+    doppler_fraction: np.ndarray
+    lo: int  # the band's usable bins (the receiver filter's edges left out)
+    hi: int
+    block_samples: int
+
+    @property
+    def frame_count(self) -> int:
+        return len(self.frame_times_unix)
+
+    @property
+    def bin_hz(self) -> float:
+        return self.spectra.bin_hz
+
+    @property
+    def band_hz(self) -> tuple[float, float]:
+        """The usable band's first and last bin, relative to the centre."""
+        return float(self.spectra.freqs_hz[self.lo]), float(self.spectra.freqs_hz[self.hi - 1])
+
+
+def plan_search(recording, tracker: Tracker) -> SearchPlan:
+    duration_s = recording.duration_s
+    if not duration_s or duration_s < 4 * FRAME_S:
+        raise UserError(f"{recording.path}: too short for a check ({duration_s or 0:.1f} s)")
+    spectra = SpectralFrames(recording.rate_sps, FRAME_S)
+    start_unix = recording.start_time.timestamp()
+    frame_times = start_unix + (np.arange(int(duration_s / FRAME_S)) + 0.5) * FRAME_S
+    look = tracker.look(frame_times)
+    edge = int(EDGE_FRACTION * spectra.size)
+    return SearchPlan(spectra, recording.rate_sps, recording.centre_hz, start_unix, duration_s, frame_times,
+                      look.elevation_deg, tracker.doppler_fraction(frame_times), edge, spectra.size - edge,
+                      spectra.size * max(1, int(2**20 // spectra.size)))
+
+
+def raw_pass(recording, plan: SearchPlan, progress=None) -> tuple[Waterfall, TrackSearch]:
+    """The waterfall, and the search for any signal at all."""
+    lo, hi = plan.lo, plan.hi
+    waterfall = Waterfall(hi - lo)
+    raw = TrackSearch(hi - lo, levels=RAW_LEVELS, dp_levels=(), expected_frames=plan.frame_count)
+    for t_s, power in _frames(recording, plan, progress, 0.0, 0.5):
+        waterfall.add(t_s, power[lo:hi])
+        raw.add(_normalise(power, lo, hi)[lo:hi])
+    return waterfall, raw
+
+
+def rest_band(plan: SearchPlan, freq_hz: float | None, search_bw_hz: float) -> np.ndarray:
+    """The rest frequencies searched (relative to the centre): ``freq_hz`` +- ``search_bw_hz``, or the whole
+    band less the Doppler margin."""
+    bin_hz, centre = plan.bin_hz, plan.centre_hz
+    if freq_hz is not None:
+        rest = np.arange(freq_hz - centre - search_bw_hz, freq_hz - centre + search_bw_hz, bin_hz)
+    else:
+        margin = float(np.max(np.abs(plan.doppler_fraction))) * (centre + plan.rate_sps / 2)
+        low_hz, high_hz = plan.band_hz
+        rest = np.arange(low_hz + margin, high_hz - margin, bin_hz)
+    if len(rest) < 64:
+        raise UserError(f"the search band is too narrow for this recording ({len(rest)} bins); widen --search-bw")
+    return rest
+
+
+@dataclass
+class TrackFinding:
+    """The best track of the on-track search: where, how strong, how likely noise; and the search's limit."""
+
+    rest_hz: np.ndarray  # the rest frequencies searched, relative to the centre
+    search: TrackSearch
+    best: object  # the TrackSearch result at the finest resolution where the detection stands
+    best_rest_hz: float  # the transmitter's rest frequency relative to the centre
+    wideband: bool  # a data signal (energy spread over kHz), located by its centroid
+    cn0_dbhz: float
+    limit_dbhz: float
+
+    @property
+    def detected(self) -> bool:
+        return self.best.pfa < PFA_DETECT
+
+    def track_offsets_hz(self, plan: SearchPlan) -> np.ndarray | None:
+        """The detected track (received frequency relative to the centre, frame by frame), or None."""
+        if not self.detected:
+            return None
+        centre, fraction = plan.centre_hz, plan.doppler_fraction
+        if self.best.path_groups is not None and not self.wideband:
+            rest_path = self.rest_hz[0] + (self.best.path_groups + 0.5) * self.best.level * plan.bin_hz - 0.5 * plan.bin_hz
+            return rest_path + (centre + rest_path) * fraction[: len(rest_path)]
+        return self.best_rest_hz + (centre + self.best_rest_hz) * fraction
+
+
+def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherSignal], progress=None) -> TrackFinding:
+    """Energy along the predicted Doppler track of every rest frequency, other signals masked."""
+    size, bin_hz, centre = plan.spectra.size, plan.bin_hz, plan.centre_hz
+    lo, hi = plan.lo, plan.hi
+    on_track = TrackSearch(len(rest), expected_frames=plan.frame_count)
+    for index, (_, power) in enumerate(_frames(recording, plan, progress, 0.5, 1.0)):
+        if index >= plan.frame_count:
+            break
+        normalised = _normalise(power, lo, hi)
+        for signal in masks:  # its trace, at this frame's time
+            offset_hz = float(np.interp(plan.frame_times_unix[index], signal.times_unix, signal.freqs_hz)) - centre
+            position = int(round(offset_hz / bin_hz)) + size // 2
+            normalised[max(0, position - MASK_HALF_WIDTH_BINS) : position + MASK_HALF_WIDTH_BINS] = 1.0
+        received = rest + (centre + rest) * plan.doppler_fraction[index]
+        where = np.rint(received / bin_hz).astype(np.int64) + size // 2
+        valid = (where >= lo) & (where < hi)
+        on_track.add(np.where(valid, normalised[np.clip(where, 0, size - 1)], 1.0))
+    best = _refined(on_track, on_track.best())
+    best_rest_hz = float(rest[0] + best.position_bins * bin_hz)
+    wideband = best.pfa < PFA_DETECT and _is_wideband(on_track, best)
+    # C/N0 averaged over the recording: the energy of the whole signal (a data signal: within +-8 kHz; a
+    # carrier: its 16 or 128 Hz group, which hold its drift and the window's leakage), per frame, times the bin width.
+    if wideband:
+        energy = _excess_energy(on_track, best.position_bins)
+        # A data signal: its FM spectrum is symmetric about the carrier, so the centroid is the carrier
+        # (its strongest line, found at fine resolution, may be a sideband).
+        best_rest_hz = float(rest[0] + _centroid_bins(on_track, best.position_bins) * bin_hz)
+    else:
+        energy = max(on_track.result(level, around=int(best.position_bins // level)).excess_per_frame()
+                     for level in (8, CENTROID_LEVEL) if level in on_track.levels)
+    cn0_dbhz = 10 * math.log10(max(energy * bin_hz, 1e-3))
+    return TrackFinding(rest, on_track, best, best_rest_hz, wideband, cn0_dbhz, _upper_limit_dbhz(on_track, bin_hz))
+
+
+def _normalise(power: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Power / noise floor (median of the band, 1 on average for noise: chi-squared, 2 degrees of freedom)."""
+    floor = np.median(power[lo:hi:4]) / math.log(2)
+    return power / max(floor, 1e-30)
+
+
+def _frames(recording, plan: SearchPlan, progress, first_fraction: float, last_fraction: float):
+    """One pass over the recording: (frame centre, power spectrum) pairs; progress from first to last fraction."""
+    spectra_pass = SpectralFrames(plan.rate_sps, FRAME_S)
+    for block in recording.blocks(plan.block_samples):
+        yield from spectra_pass.process(block.samples)
+        if progress:
+            done = min(1.0, block.end_s / plan.duration_s)
+            progress(first_fraction + (last_fraction - first_fraction) * done)
+
+
+WIDE_RATIO = 2.0  # a signal with twice the energy within 8 kHz as within 512 Hz of its strongest line is wideband
+CENTROID_LEVEL = 64
+CENTROID_HALF_WIDTH_BINS = 4096  # +-8 kHz at 2 Hz bins: an FM data signal's spectrum
+NEAR_HALF_WIDTH_BINS = 256  # +-512 Hz: a drifting carrier's neighbourhood
+
+
+def _excess_energy(search: TrackSearch, position_bins: float, half_width_bins: int = CENTROID_HALF_WIDTH_BINS) -> float:
+    """Signal energy (bin units, per frame) above the noise within +-half_width_bins (default +-8 kHz) of a
+    position, at 128 Hz resolution."""
+    scores = search.scores[CENTROID_LEVEL]
+    result = search.result(CENTROID_LEVEL)
+    centre = int(position_bins // CENTROID_LEVEL)
+    span = half_width_bins // CENTROID_LEVEL
+    window = scores[max(0, centre - span) : centre + span + 1]
+    significant = window[window > result.noise_mean + 3 * result.noise_std]
+    return float(np.sum(significant - result.noise_mean)) / max(search.frames, 1) * CENTROID_LEVEL
+
+
+def _is_wideband(search: TrackSearch, best) -> bool:
+    """Most of the signal's energy lies outside its strongest line (an FM data signal, not a carrier)."""
+    if CENTROID_LEVEL not in search.levels:
+        return False
+    around = _excess_energy(search, best.position_bins)
+    # a carrier drifting a few hundred Hz stays within +-512 Hz; an FM data signal spreads over kHz
+    near = _excess_energy(search, best.position_bins, NEAR_HALF_WIDTH_BINS)
+    log.debug("wideband test: energy within 8 kHz %.2f, within 512 Hz %.2f", around, near)
+    return around > WIDE_RATIO * max(near, 1e-9)
+
+
+def _centroid_bins(search: TrackSearch, position_bins: float, iterations: int = 3) -> float:
+    """Centre of the excess energy (at 64-bin resolution) within +-8 kHz, re-centred a few times so that a
+    strong sideband line to one side does not pull the window with it."""
+    scores = search.scores[CENTROID_LEVEL]
+    excess = np.maximum(scores - np.median(scores), 0.0)
+    span = CENTROID_HALF_WIDTH_BINS // CENTROID_LEVEL
+    for _ in range(iterations):
+        centre = int(position_bins // CENTROID_LEVEL)
+        lo, hi = max(0, centre - span), min(len(scores), centre + span + 1)
+        weights = excess[lo:hi]
+        if weights.sum() <= 0:
+            break
+        groups = np.arange(lo, hi)
+        position_bins = float(((groups + 0.5) * CENTROID_LEVEL - 0.5) @ weights / weights.sum())
+    return position_bins
+
+
+def _refined(search: TrackSearch, best):
+    """The finest resolution at which the detection still stands, around where it was found: a data signal is
+    detected in wide groups, but its carrier line (or the middle of its spectrum) pins the frequency down."""
+    if best.pfa >= PFA_DETECT:
+        return best
+    for level in sorted(level for level in search.levels if level < best.level):
+        around = int(best.position_bins // level)
+        finer = search.result(level, around=around)
+        if finer.pfa * len(search.levels) < PFA_DETECT and abs(finer.position_bins - best.position_bins) <= best.level:
+            return finer
+    return best
+
+
+def _upper_limit_dbhz(search: TrackSearch, bin_hz: float) -> float:
+    """The C/N0 of a carrier that this search would have found with 90 % probability (at 16 Hz resolution)."""
+    result = search.result(8)
+    positions = result.positions * len(search.levels)
+    threshold_z = _inverse_tail(PFA_DETECT / positions)
+    excess = (threshold_z + 1.2816) * result.noise_std
+    return 10 * math.log10(max(excess / result.frames * result.level * bin_hz, 1e-3))
+
+
+def _inverse_tail(probability: float) -> float:
+    """z with P(Z > z) = probability for a standard normal Z (bisection on erfc)."""
+    lo, hi = 0.0, 40.0
+    for _ in range(100):
+        middle = (lo + hi) / 2
+        if 0.5 * math.erfc(middle / math.sqrt(2)) > probability:
+            lo = middle
+        else:
+            hi = middle
+    return (lo + hi) / 2
