@@ -37,7 +37,11 @@ def main() -> None:
     args = parser.parse_args()
     baud = 1200 if args.modem == "afsk1200" else 9600
     levels = args.levels or ([9, 10, 11] if baud == 1200 else [7, 8, 9])
-    folder = tempfile.mkdtemp()
+    with tempfile.TemporaryDirectory() as folder:
+        run(args, baud, levels, folder)
+
+
+def run(args, baud: int, levels: list[float], folder: str) -> None:
     texts = packet_texts(args.packets, args.seed)
     sent = {line.split(":", 1)[1] for line in texts}
     clean = make_clean(folder, texts, baud)
@@ -49,7 +53,9 @@ def main() -> None:
         atest_valid = len({info for info in atest_infos(noisy, baud) if info in sent})
         multimon = multimon_count(noisy, baud)
         frames, seconds = ours(noisy, args.modem)
-        infos = [frame.ax25.info.decode("latin-1").removesuffix("\n") for frame in frames]
+        # a raw HDLC frame (not AX.25) can only be a false frame here: gen_packets sends AX.25
+        infos = [frame.ax25.info.decode("latin-1").removesuffix("\n") if frame.ax25 else frame.raw.hex()
+                 for frame in frames]
         valid = len({info for info in infos if info in sent})
         false = sum(info not in sent for info in infos)
         fixed = sum(frame.crc == "fixed" for frame in frames)
