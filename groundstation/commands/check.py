@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from groundstation.orbits.catalog import load_catalog
 from groundstation.commands.common import (
+    elements_for,
     add_recording_options,
     add_satellite_options,
     add_station_options,
@@ -20,7 +21,6 @@ from groundstation.errors import UserError
 from groundstation.orbits.orbit import Tracker
 from groundstation.commands.progress import Progress
 from groundstation.recordings.readers import open_recording
-from groundstation.orbits.targets import select_elements
 
 EXAMPLES = """examples:
   groundstation check pass.sigmf-meta --sat Malligyong-1 --station 37.57,126.98 --freq 435e6 --report out/
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.recording}: the start time is unknown; give --start-time")
     (target,), store = targets_from(args)
     end = recording.start_time + timedelta(seconds=recording.duration_s or 0)
-    tracker = Tracker(select_elements(target, store, recording.start_time, end, args.force), station_from(args),
+    tracker = Tracker(elements_for(target, store, recording.start_time, end, args.force), station_from(args),
                       target.name)
     names = {entry.norad: entry.name for entry in load_catalog().entries if entry.norad}
     progress = Progress("check")

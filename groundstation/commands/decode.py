@@ -11,6 +11,7 @@ import sys
 import numpy as np
 
 from groundstation.commands.common import (
+    elements_for,
     add_recording_options,
     add_station_options,
     station_from,
@@ -114,12 +115,11 @@ def doppler_function(args: argparse.Namespace, recording):
     from datetime import timedelta
 
     from groundstation.orbits.orbit import Tracker
-    from groundstation.orbits.targets import select_elements
 
     (target,), store = targets_from(args)
     duration_s = recording.duration_s or 3600.0
     end = recording.start_time + timedelta(seconds=duration_s)
-    tracker = Tracker(select_elements(target, store, recording.start_time, end, args.force), station_from(args),
+    tracker = Tracker(elements_for(target, store, recording.start_time, end, args.force), station_from(args),
                       target.name)
     freq_hz = recording.centre_hz + args.offset
     grid_s = np.arange(0.0, duration_s + 2.0, 1.0)

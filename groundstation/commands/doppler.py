@@ -8,6 +8,7 @@ import sys
 import numpy as np
 
 from groundstation.commands.common import (
+    elements_for,
     add_satellite_options,
     add_station_options,
     positive,
@@ -17,7 +18,6 @@ from groundstation.commands.common import (
 from groundstation.errors import UserError
 from groundstation.orbits.orbit import Tracker, doppler_shift_hz, from_posix
 from groundstation.outputs.tables import write_rows
-from groundstation.orbits.targets import select_elements
 from groundstation.timefmt import iso_utc, parse_utc
 
 MAX_ROWS = 1_000_000
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--step {args.step} s gives more than {MAX_ROWS} rows; use a larger step")
     station = station_from(args)
     (target,), store = targets_from(args)
-    tracker = Tracker(select_elements(target, store, start, end, force=args.force), station, target.name)
+    tracker = Tracker(elements_for(target, store, start, end, force=args.force), station, target.name)
     rows = doppler_rows(tracker, args.freq, start.timestamp(), end.timestamp(), args.step)
     write_rows(rows, args.format, sys.stdout)
     return 0

@@ -7,6 +7,7 @@ import logging
 import sys
 
 from groundstation.commands.common import (
+    elements_for,
     add_satellite_options,
     add_station_options,
     positive,
@@ -18,7 +19,6 @@ from groundstation.commands.common import (
 from groundstation.errors import UserError
 from groundstation.orbits.orbit import Pass, Tracker
 from groundstation.outputs.tables import write_rows
-from groundstation.orbits.targets import select_elements
 from groundstation.timefmt import iso_utc
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     passes: list[Pass] = []
     trackers = {}
     for target in targets:
-        element_set = select_elements(target, store, start, end, force=args.force)
+        element_set = elements_for(target, store, start, end, force=args.force)
         tracker = Tracker(element_set, station, target.name)
         trackers[target.norad] = tracker
         found = tracker.passes(start, end, args.min_elevation, args.freq)
