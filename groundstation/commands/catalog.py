@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from groundstation.orbits.catalog import load_catalog
 from groundstation.orbits.elements import ElementStore
+from groundstation.orbits.history import object_history
 from groundstation.outputs.tables import write_rows
 from groundstation.timefmt import iso_utc
 
@@ -37,6 +38,8 @@ def catalog_rows(now: datetime | None = None) -> list[dict]:
     rows = []
     for entry in load_catalog().entries:
         newest = store.newest(entry.norad) if entry.norad else None
+        sets = store.for_norad(entry.norad) if entry.norad else []
+        life = object_history(sets, entry) if len(sets) >= 2 else None
         status = entry.status
         if entry.decay_date:
             status = f"decayed {entry.decay_date.isoformat()}"
@@ -55,6 +58,10 @@ def catalog_rows(now: datetime | None = None) -> list[dict]:
                 "sources": list(entry.sources),
                 "newest_tle_epoch": iso_utc(newest.epoch, "seconds") if newest else None,
                 "newest_tle_age_days": round(newest.age_days(now), 1) if newest else None,
+                "element_sets": len(sets),
+                "history": life.life_summary() if life else None,
+                "manoeuvres": [m.as_dict() for m in life.manoeuvres] if life else [],
+                "reentry_estimate": life.reentry.as_dict() if life and life.reentry else None,
             }
         )
     return rows
@@ -83,4 +90,10 @@ def run(args: argparse.Namespace) -> int:
     print()
     for row in rows:
         print(f"{row['name']}: {row['status_note']} Downlink: {row['downlink_note']}")
+        if row["history"]:
+            reentry = row["reentry_estimate"]
+            estimate = (f"; re-entry estimated {reentry['estimate'][:10]} from its last sets "
+                        f"({reentry['difference_days']:+.1f} days from the catalogued date)") if reentry else ""
+            print(f"  element sets: {row['element_sets']}; {row['history']}{estimate} "
+                  f"(`groundstation history --sat {row['norad']}`)")
     return 0

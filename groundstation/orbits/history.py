@@ -129,7 +129,7 @@ class Manoeuvre:
 class ReentryEstimate:
     """When the last sets say the object came down, two ways, and against the catalogued date."""
 
-    fitted: datetime | None
+    from_sets: datetime | None
     from_drag_term: datetime | None
     last_epoch: datetime
     last_mean_height_km: float
@@ -138,7 +138,7 @@ class ReentryEstimate:
 
     @property
     def estimate(self) -> datetime | None:
-        return self.fitted or self.from_drag_term
+        return self.from_sets or self.from_drag_term
 
     def difference_days(self) -> float | None:
         """Estimate minus catalogued decay date (noon), days."""
@@ -150,7 +150,7 @@ class ReentryEstimate:
     def describe(self) -> str:
         if self.estimate is None:
             return f"no re-entry estimate: the last sets (to {self.last_epoch.date()}) show no usable decay"
-        how = [f"{self.fitted.date().isoformat()} from the decay between the last two sets"] if self.fitted else []
+        how = [f"{self.from_sets.date().isoformat()} from the decay between the last two sets"] if self.from_sets else []
         if self.from_drag_term:
             how.append(f"{self.from_drag_term.date().isoformat()} from the last set's drag term")
         text = (f"re-entry estimated {self.estimate.date().isoformat()} ({'; '.join(how)}), "
@@ -164,7 +164,7 @@ class ReentryEstimate:
     def as_dict(self) -> dict:
         return {
             "estimate": iso_utc(self.estimate, "seconds") if self.estimate else None,
-            "fitted": iso_utc(self.fitted, "seconds") if self.fitted else None,
+            "from_last_two_sets": iso_utc(self.from_sets, "seconds") if self.from_sets else None,
             "from_drag_term": iso_utc(self.from_drag_term, "seconds") if self.from_drag_term else None,
             "last_epoch": iso_utc(self.last_epoch, "seconds"),
             "last_mean_height_km": round(self.last_mean_height_km, 1),
@@ -378,3 +378,40 @@ def object_history(sets: list[ElementSet], entry=None) -> History:
         history.reentry = estimate_reentry(points, decay_date)
     log.info("%d sets, %d manoeuvres", len(points), len(history.manoeuvres))
     return history
+
+
+SET_COLUMNS = ["epoch", "perigee_km", "apogee_km", "semi_major_axis_km", "eccentricity", "inclination_deg",
+               "mean_motion_rev_per_day", "mean_motion_dot_rev_per_day2", "semi_major_axis_rate_km_per_day",
+               "source"]
+
+
+def set_rows(history: History) -> list[dict]:
+    """One dict a set (keys ``SET_COLUMNS``); the rate of the semi-major axis is from the set before.
+
+    >>> from groundstation.orbits.elements import ElementStore
+    >>> rows = set_rows(object_history(ElementStore.bundled().for_norad(41333)))
+    >>> rows[1]["epoch"], rows[1]["perigee_km"], rows[1]["semi_major_axis_rate_km_per_day"]
+    ('2017-04-25T18:42:34Z', 424.17, -0.0147)
+    """
+    rows = []
+    previous = None
+    for point in history.points:
+        rate = None
+        if previous is not None:
+            days = (point.epoch - previous.epoch).total_seconds() / 86400.0
+            if days > 0:
+                rate = round((point.semi_major_axis_km - previous.semi_major_axis_km) / days, 4)
+        rows.append({
+            "epoch": iso_utc(point.epoch, "seconds"),
+            "perigee_km": round(point.perigee_km, 2),
+            "apogee_km": round(point.apogee_km, 2),
+            "semi_major_axis_km": round(point.semi_major_axis_km, 3),
+            "eccentricity": round(point.eccentricity, 7),
+            "inclination_deg": round(point.inclination_deg, 4),
+            "mean_motion_rev_per_day": round(point.mean_motion_rev_per_day, 8),
+            "mean_motion_dot_rev_per_day2": float(f"{point.mean_motion_dot_rev_per_day2:.5g}"),
+            "semi_major_axis_rate_km_per_day": rate,
+            "source": point.source,
+        })
+        previous = point
+    return rows
