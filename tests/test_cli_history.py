@@ -96,3 +96,25 @@ def test_catalog_says_what_the_history_shows(run_cli):
         assert rows[name]["history"].startswith("no manoeuvre") and rows[name]["reentry_estimate"]["estimate"]
     text = run_cli("catalog").out
     assert "manoeuvred on" in text and "re-entry estimated" in text
+
+
+def test_a_set_from_tle_update_is_used_near_its_epoch(run_cli, tmp_path, monkeypatch):
+    import http.server
+    import threading
+
+    from test_cli_orbits import _CelestrakStandIn
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    server = http.server.HTTPServer(("127.0.0.1", 0), _CelestrakStandIn)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/NORAD/elements/gp.php"
+        assert run_cli("tle", "update", "--url", url).code == 0
+    finally:
+        server.shutdown()
+    stored = tmp_path / "groundstation" / "tle" / "58400_20240612T055656.tle"
+    assert stored.exists()
+    near = run_cli("passes", "--sat", "58400", "--station", "37.57,126.98", "--start", "2024-06-12T06:00Z")
+    assert near.code == 0 and f"element set of 2024-06-12T05:56:56Z ({stored}:2)" in near.err
+    far = run_cli("passes", "--sat", "58400", "--station", "37.57,126.98", "--start", "2026-03-01T00:00Z")
+    assert far.code == 0 and "(bundled kms-history.tle:" in far.err
