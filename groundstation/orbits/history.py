@@ -330,7 +330,9 @@ def density_kg_m3(height_km):
 def _time_integral(low_km: float, high_km: float) -> float:
     """The integral of 1/density from ``low_km`` to ``high_km`` (time to decay between them, times the drag constant)."""
     heights = np.linspace(low_km, high_km, 2000)
-    return float(np.trapezoid(1.0 / density_kg_m3(heights), heights))
+    values = 1.0 / density_kg_m3(heights)
+    # The trapezoid rule by hand: numpy renamed trapz to trapezoid in 2.0, and the project allows numpy 1.24.
+    return float(np.sum((values[1:] + values[:-1]) / 2.0 * np.diff(heights)))
 
 
 def estimate_reentry(points: list[OrbitPoint], catalogued: date | None = None) -> ReentryEstimate | None:
