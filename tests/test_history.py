@@ -78,3 +78,35 @@ def test_orbit_point_heights_are_consistent():
     assert point.perigee_km < point.mean_height_km < point.apogee_km
     assert point.semi_major_axis_km - 6378.135 == pytest.approx(point.mean_height_km, abs=1e-6)
     assert 15.0 < point.mean_motion_rev_per_day < 16.0 and point.decay_rate_km_per_day < 0
+
+
+@pytest.mark.parametrize("norad, moment", [
+    (41332, datetime(2022, 8, 1, 12, tzinfo=timezone.utc)),  # dense sets: a fraction of a second
+    (58400, datetime(2024, 2, 20, tzinfo=timezone.utc)),  # the early-2024 gap: minutes
+])
+def test_along_track_spread_matches_positions_projected_on_the_track(norad, moment):
+    import numpy as np
+    from skyfield.api import load
+
+    from groundstation.orbits.targets import along_track_spread_s
+
+    store = ElementStore.bundled()
+    sets = store.for_norad(norad)
+    chosen = store.nearest(norad, moment)
+    spread_s, compared, unknown = along_track_spread_s(sets, chosen, moment)
+    assert compared == 2 and not unknown
+    timescale = load.timescale(builtin=True)
+    t = timescale.from_datetime(moment)
+    reference = chosen.earth_satellite(timescale).at(t)
+    velocity = reference.velocity.km_per_s
+    others = [s for s in sets if s.epoch <= moment and s is not chosen][-1:] + \
+        [s for s in sets if s.epoch > moment and s is not chosen][:1]
+    radius = reference.position.km
+    rate_rad_s = np.linalg.norm(velocity) / np.linalg.norm(radius)
+    # Skyfield's GCRS positions (not sgp4's TEME): the angle between the two position vectors over the angular rate.
+    angles_s = []
+    for other in others:
+        position = other.earth_satellite(timescale).at(t).position.km
+        cosine = np.dot(position, radius) / np.linalg.norm(position) / np.linalg.norm(radius)
+        angles_s.append(float(np.arccos(np.clip(cosine, -1, 1))) / rate_rad_s)
+    assert spread_s == pytest.approx(max(angles_s), rel=0.02, abs=0.05)
