@@ -20,8 +20,9 @@ from groundstation.simulation.simulator import SimulationConfig, simulate
 
 
 def simulated_wav(folder: Path) -> Path:
-    tracker = Tracker(ElementStore.bundled().newest(58400), SEOUL, "Malligyong-1")
-    config = SimulationConfig(tracker=tracker, start=datetime(2024, 6, 12, 14, 26, tzinfo=timezone.utc), duration_s=30,
+    start = datetime(2024, 6, 12, 14, 26, tzinfo=timezone.utc)
+    tracker = Tracker(ElementStore.bundled().nearest(58400, start), SEOUL, "Malligyong-1")
+    config = SimulationConfig(tracker=tracker, start=start, duration_s=30,
                               freq_hz=435e6, modem=modem("fsk9600-g3ruh"), rate_sps=48000, beacon_interval_s=5)
     wav = folder / "simulated-beacon.wav"
     simulate(config, str(folder / "simulated-beacon.sigmf-meta"), tracker.name, audio_path=str(wav))

@@ -1,4 +1,4 @@
-"""Predict passes of Malligyong-1 over Seoul from the bundled element set, and plot their sky tracks.
+"""Predict passes of Malligyong-1 over Seoul from the newest bundled element set, and plot their sky tracks.
 
 Run: python examples/predict_passes.py [OUT.png]
 """
@@ -15,7 +15,7 @@ from groundstation.outputs.plots import plot_sky_tracks
 
 
 def main(plot_path: Path) -> list:
-    element_set = ElementStore.bundled().newest(58400)  # Malligyong-1, a real CelesTrak set
+    element_set = ElementStore.bundled().newest(58400)  # Malligyong-1: the newest real set of the bundled history
     tracker = Tracker(element_set, SEOUL, "Malligyong-1")
     start = element_set.epoch  # near the epoch: SGP4 is only good for days around it
     passes = tracker.passes(start, start + timedelta(days=1), min_elevation_deg=5.0, freq_hz=435e6)

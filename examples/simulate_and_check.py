@@ -20,8 +20,9 @@ from groundstation.simulation.simulator import SimulationConfig, simulate
 
 def main(folder: Path, cn0_dbhz: float = 20.0) -> str:
     store = ElementStore.bundled()
-    tracker = Tracker(store.newest(58400), SEOUL, "Malligyong-1")
-    config = SimulationConfig(tracker=tracker, start=datetime(2024, 6, 12, 14, 24, tzinfo=timezone.utc),
+    start = datetime(2024, 6, 12, 14, 24, tzinfo=timezone.utc)
+    tracker = Tracker(store.nearest(58400, start), SEOUL, "Malligyong-1")  # the set nearest the time simulated
+    config = SimulationConfig(tracker=tracker, start=start,
                               duration_s=120, freq_hz=435e6, modem=modem("cw"), rate_sps=48000, cn0_dbhz=cn0_dbhz,
                               offset_hz=1800.0, drift_hz=150.0)
     meta = str(folder / "malligyong-1-simulated-cw.sigmf-meta")

@@ -29,9 +29,26 @@ SET_24158 = (
 
 def test_bundled_sets_are_real_and_complete():
     store = ElementStore.bundled()
-    assert len(store.norads()) == 101 + 1
-    assert [s.epoch.strftime("%y%j") for s in store.for_norad(58400)] == ["24158", "24164"]
+    assert set(store.norads()) >= {39026, 41332, 41333, 58400, 25544}
+    assert len(store.norads()) == 101 + 4
+    # The history file: 682 sets, of which one Malligyong-1 pair shares an epoch (kept once).
+    counts = {norad: len(store.for_norad(norad)) for norad in (39026, 41332, 41333, 58400)}
+    assert counts == {39026: 23, 41332: 191, 41333: 15, 58400: 452}
+    assert {"24158", "24164"} <= {s.epoch.strftime("%y%j") for s in store.for_norad(58400)}
     assert store.names()["ISS (ZARYA)"] == 25544
+
+
+def test_history_has_a_source_for_every_set():
+    from importlib import resources
+
+    folder = resources.files("groundstation").joinpath("data/tle")
+    rows = list(csv.DictReader(io.StringIO(folder.joinpath("kms-history-provenance.csv").read_text())))
+    sets = parse_elements(folder.joinpath("kms-history.tle").read_text(), "kms-history.tle")
+    assert len(rows) == len(sets) == 682
+    assert {(row["l1"], row["l2"]) for row in rows} == {(s.line1, s.line2) for s in sets}
+    assert all(row["repo"] for row in rows)
+    # Four Malligyong-1 sets of 2024 come from write-ups whose commit could not be resolved (README says so).
+    assert sum(not row["commit"] for row in rows) == 4
 
 
 def test_two_and_three_line_text():
@@ -97,8 +114,27 @@ def test_omm_missing_fields_are_named(tmp_path):
         read_elements(path)
 
 
-def test_history_file_uses_nearest_epoch(tmp_path):
+def test_history_file_uses_nearest_epoch():
     store = ElementStore.bundled()
-    early = store.nearest(58400, datetime(2024, 6, 8, tzinfo=timezone.utc))
-    late = store.nearest(58400, datetime(2024, 6, 10, tzinfo=timezone.utc))
-    assert early.epoch.strftime("%y%j") == "24158" and late.epoch.strftime("%y%j") == "24164"
+    sets = store.for_norad(41332)
+    for left, right in zip(sets[:-1], sets[1:]):
+        middle = left.epoch + (right.epoch - left.epoch) / 2
+        just_before = middle - (right.epoch - left.epoch) / 100
+        just_after = middle + (right.epoch - left.epoch) / 100
+        assert store.nearest(41332, just_before) is left and store.nearest(41332, just_after) is right
+
+
+def test_a_fetched_set_wins_near_its_epoch(tmp_path, monkeypatch):
+    # What `tle update` stores beside the bundled history: here a real 58400 set as a "fetched" one.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder = tmp_path / "groundstation" / "tle"
+    folder.mkdir(parents=True)
+    (folder / "58400_20240606T044145.tle").write_text(SET_24158)
+    bundled = ElementStore.bundled()
+    store = ElementStore.default()
+    near = datetime(2024, 6, 6, 5, tzinfo=timezone.utc)
+    fetched = store.nearest(58400, near)
+    assert fetched.source.startswith(str(folder)) and bundled.nearest(58400, near).source.startswith("bundled")
+    assert fetched.line1 == bundled.nearest(58400, near).line1
+    far = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    assert store.nearest(58400, far) is not fetched and store.nearest(58400, far).source.startswith("bundled")

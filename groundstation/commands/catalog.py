@@ -50,4 +50,10 @@ def run(args: argparse.Namespace) -> int:
     print()
     for row in rows:
         print(f"{row['name']}: {row['status_note']} Downlink: {row['downlink_note']}")
+        if row["history"]:
+            reentry = row["reentry_estimate"]
+            estimate = (f"; re-entry estimated {reentry['estimate'][:10]} from its last sets "
+                        f"({reentry['difference_days']:+.1f} days from the catalogued date)") if reentry else ""
+            print(f"  element sets: {row['element_sets']}; {row['history']}{estimate} "
+                  f"(`groundstation history --sat {row['norad']}`)")
     return 0

@@ -11,6 +11,7 @@ from groundstation.commands.common import (
     add_recording_options,
     add_satellite_options,
     add_station_options,
+    elements_for,
     positive,
     station_from,
     targets_from,
@@ -19,7 +20,6 @@ from groundstation.commands.progress import Progress
 from groundstation.errors import UserError
 from groundstation.orbits.catalog import load_catalog
 from groundstation.orbits.orbit import Tracker
-from groundstation.orbits.targets import select_elements
 from groundstation.recordings.readers import open_recording
 
 EXAMPLES = """examples:
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.recording}: the start time is unknown; give --start-time")
     (target,), store = targets_from(args)
     end = recording.start_time + timedelta(seconds=recording.duration_s or 0)
-    tracker = Tracker(select_elements(target, store, recording.start_time, end, args.force), station_from(args),
+    tracker = Tracker(elements_for(target, store, recording.start_time, end, args.force), station_from(args),
                       target.name)
     names = {entry.norad: entry.name for entry in load_catalog().entries if entry.norad}
     progress = Progress("check")

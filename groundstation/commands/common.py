@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime, timedelta, timezone
 
 from groundstation.errors import UserError
 from groundstation.orbits.catalog import load_catalog
-from groundstation.orbits.elements import ElementStore
+from groundstation.orbits.elements import ElementSet, ElementStore
 from groundstation.orbits.station import Station, parse_station, read_station_file
-from groundstation.orbits.targets import Target, resolve_target
+from groundstation.orbits.targets import Target, choose_elements, resolve_target
 from groundstation.timefmt import parse_utc
 
 
@@ -22,7 +23,7 @@ def add_satellite_options(parser: argparse.ArgumentParser, many: bool = False) -
     parser.add_argument("--tle", action="append", default=[], metavar="FILE",
                         help="element sets to use: TLE (2/3-line) or OMM JSON/CSV; repeatable")
     parser.add_argument("--force", action="store_true",
-                        help="propagate even past a decay date or more than 90 days from the epoch")
+                        help="propagate even past a decay date or beyond the sets held by more than 90 days")
 
 
 def add_station_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -51,6 +52,13 @@ def targets_from(args: argparse.Namespace) -> tuple[list[Target], ElementStore]:
     catalog = load_catalog()
     queries = args.sat if isinstance(args.sat, list) else [args.sat]
     return [resolve_target(query, catalog, store) for query in queries], store
+
+
+def elements_for(target: Target, store: ElementStore, start: datetime, end: datetime, force: bool) -> ElementSet:
+    """The set nearest the window; says on stderr which one it is and how far from the times asked."""
+    choice = choose_elements(target, store, start, end, force)
+    print(f"groundstation: {choice.describe()}", file=sys.stderr)
+    return choice.element_set
 
 
 def start_from(args: argparse.Namespace) -> datetime:

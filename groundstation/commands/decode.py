@@ -11,6 +11,7 @@ from datetime import timedelta
 from groundstation.commands.common import (
     add_recording_options,
     add_station_options,
+    elements_for,
     station_from,
     targets_from,
 )
@@ -19,7 +20,6 @@ from groundstation.dsp.decoder import Decoder, run_decoder
 from groundstation.dsp.modems import decodable
 from groundstation.errors import UserError
 from groundstation.orbits.orbit import Tracker
-from groundstation.orbits.targets import select_elements
 from groundstation.outputs.sinks import FORMATS, OpenSink
 from groundstation.recordings.kissfile import KissStats, looks_like_kiss, read_kiss_file
 from groundstation.recordings.readers import open_recording
@@ -114,7 +114,7 @@ def doppler_correction(args: argparse.Namespace, recording):
         raise UserError(f"{args.input}: the centre frequency is unknown; give --center-freq")
     (target,), store = targets_from(args)
     end = recording.start_time + timedelta(seconds=recording.duration_s or 3600.0)
-    tracker = Tracker(select_elements(target, store, recording.start_time, end, args.force), station_from(args),
+    tracker = Tracker(elements_for(target, store, recording.start_time, end, args.force), station_from(args),
                       target.name)
     curve = tracker.doppler_curve(recording.centre_hz + args.offset, recording.start_time)
     low_hz, high_hz = curve.extremes_hz(recording.duration_s or 600.0)

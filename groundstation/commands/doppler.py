@@ -8,13 +8,13 @@ import sys
 from groundstation.commands.common import (
     add_satellite_options,
     add_station_options,
+    elements_for,
     positive,
     station_from,
     targets_from,
 )
 from groundstation.errors import UserError
 from groundstation.orbits.orbit import Tracker, doppler_rows
-from groundstation.orbits.targets import select_elements
 from groundstation.outputs.tables import write_rows
 from groundstation.timefmt import parse_utc
 
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--step {args.step} s gives more than {MAX_ROWS} rows; use a larger step")
     station = station_from(args)
     (target,), store = targets_from(args)
-    tracker = Tracker(select_elements(target, store, start, end, force=args.force), station, target.name)
+    tracker = Tracker(elements_for(target, store, start, end, force=args.force), station, target.name)
     rows = doppler_rows(tracker, args.freq, start.timestamp(), end.timestamp(), args.step)
     write_rows(rows, args.format, sys.stdout)
     return 0

@@ -9,6 +9,7 @@ import sys
 from groundstation.commands.common import (
     add_satellite_options,
     add_station_options,
+    elements_for,
     positive,
     start_from,
     station_from,
@@ -17,7 +18,6 @@ from groundstation.commands.common import (
 )
 from groundstation.errors import UserError
 from groundstation.orbits.orbit import Pass, Tracker
-from groundstation.orbits.targets import select_elements
 from groundstation.outputs.tables import write_rows
 from groundstation.timefmt import iso_utc
 
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     passes: list[Pass] = []
     trackers = {}
     for target in targets:
-        element_set = select_elements(target, store, start, end, force=args.force)
+        element_set = elements_for(target, store, start, end, force=args.force)
         tracker = Tracker(element_set, station, target.name)
         trackers[target.norad] = tracker
         found = tracker.passes(start, end, args.min_elevation, args.freq)

@@ -10,6 +10,7 @@ from frames import Ax25Frame, FrameError
 from groundstation.commands.common import (
     add_satellite_options,
     add_station_options,
+    elements_for,
     positive,
     start_from,
     station_from,
@@ -19,7 +20,6 @@ from groundstation.commands.progress import Progress
 from groundstation.dsp.modems import modem, simulatable
 from groundstation.errors import UserError
 from groundstation.orbits.orbit import Tracker
-from groundstation.orbits.targets import select_elements
 from groundstation.recordings.writers import WRITE_DATATYPES
 from groundstation.simulation.simulator import (
     SimulationConfig,
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     search_start = start_from(args)
     if args.pass_number:
         search_end = search_start + timedelta(days=PASS_SEARCH_DAYS)
-        tracker = Tracker(select_elements(target, store, search_start, search_end, args.force), station, target.name)
+        tracker = Tracker(elements_for(target, store, search_start, search_end, args.force), station, target.name)
         passes = tracker.passes(search_start, search_end)
         if len(passes) < args.pass_number:
             raise UserError(f"only {len(passes)} passes of {target.name} in the {PASS_SEARCH_DAYS} days after "
@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
         log.info("pass %d: AOS %s, max elevation %.1f deg", args.pass_number, iso_utc(chosen.aos), chosen.max_elevation_deg)
     else:
         start, duration_s = search_start, args.duration
-        tracker = Tracker(select_elements(target, store, start, start + timedelta(seconds=duration_s), args.force),
+        tracker = Tracker(elements_for(target, store, start, start + timedelta(seconds=duration_s), args.force),
                           station, target.name)
     config = SimulationConfig(
         tracker=tracker,

@@ -36,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "update",
         help="download current element sets from CelesTrak",
         description="Download the current TLE of every catalogued object not known to have decayed (and of "
-        f"--norad objects) from CelesTrak's GP API into {cache_dir()}.",
+        f"--norad objects) from CelesTrak's GP API into {cache_dir()}, beside the bundled history: each set "
+        "joins its object's history, and the set nearest the time asked is used, so the newest wins near its epoch.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import numpy as np
 
-
 #: Clock offsets tried (fractions of the nominal rate): within +-5 % at most 1.25 % is left unmodelled. Wider
 #: hypotheses (+-6 %) alias with the 8-symbol rhythm of flags in plain NRZI and lost frames of a clean signal.
 CLOCK_OFFSETS = (-0.05, -0.025, 0.0, 0.025, 0.05)

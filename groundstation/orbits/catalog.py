@@ -4,6 +4,8 @@
 >>> entry = catalog.find("KMS-4")[0]
 >>> entry.norad, entry.status, str(entry.decay_date)
 (41332, 'decayed', '2023-06-30')
+>>> catalog.find("Malligyong-1")[0].reported_manoeuvres[0].start.isoformat()
+'2024-02-19'
 >>> [e.name for e in catalog.find("chollima-1")]
 ['Chollima-1 launch of 2023-05-31', 'Chollima-1 launch of 2023-08-24']
 """
@@ -33,6 +35,16 @@ class Downlink:
 
 
 @dataclass(frozen=True)
+class ReportedManoeuvre:
+    """A manoeuvre reported by a published source (dates inclusive, UTC)."""
+
+    start: date
+    end: date
+    note: str
+    source: str
+
+
+@dataclass(frozen=True)
 class CatalogEntry:
     name: str
     aliases: tuple[str, ...]
@@ -45,6 +57,7 @@ class CatalogEntry:
     sources: tuple[str, ...]
     orbit: str | None = None
     decay_date: date | None = None
+    reported_manoeuvres: tuple[ReportedManoeuvre, ...] = ()
 
     @property
     def reached_orbit(self) -> bool:
@@ -142,4 +155,21 @@ def _entry(table: dict, where: str) -> CatalogEntry:
         sources=tuple(downlink_table.get("sources", [])),
         orbit=field("orbit", str, required=False),
         decay_date=decay_date,
+        reported_manoeuvres=tuple(
+            _reported_manoeuvre(item, f"{where}, reported_manoeuvre {index + 1}")
+            for index, item in enumerate(field("reported_manoeuvre", list, required=False, default=[]))
+        ),
     )
+
+
+def _reported_manoeuvre(table, where: str) -> ReportedManoeuvre:
+    if not isinstance(table, dict):
+        raise UserError(f"{where}: must be a table with start, end, note, source")
+    values = {}
+    for key, kind in (("start", date), ("end", date), ("note", str), ("source", str)):
+        if not isinstance(table.get(key), kind):
+            raise UserError(f"{where}: {key!r} must be {kind.__name__}")
+        values[key] = table[key]
+    if values["end"] < values["start"]:
+        raise UserError(f"{where}: end {values['end']} is before start {values['start']}")
+    return ReportedManoeuvre(**values)

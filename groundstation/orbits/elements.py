@@ -4,13 +4,18 @@ A file may hold many objects and many epochs of one object (a Space-Track
 history download); :meth:`ElementStore.nearest` picks the set whose epoch is
 nearest the time asked for.
 
+The bundled history (``kms-history.tle``) holds every catalogued object's
+sets over its life:
+
 >>> store = ElementStore.bundled()
 >>> sets = store.for_norad(58400)
->>> [s.epoch.isoformat(timespec="seconds") for s in sets]
-['2024-06-06T04:41:45+00:00', '2024-06-12T05:56:56+00:00']
+>>> sets[0].epoch.isoformat(timespec="seconds"), sets[-1].epoch.isoformat(timespec="seconds")
+('2023-11-22T03:57:45+00:00', '2026-08-21T14:47:51+00:00')
 >>> from datetime import datetime, timezone
 >>> store.nearest(58400, datetime(2024, 6, 7, tzinfo=timezone.utc)).epoch.day
 6
+>>> store.nearest(41332, datetime(2017, 6, 1, tzinfo=timezone.utc)).source
+'bundled kms-history.tle:74'
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ from pathlib import Path
 from groundstation.errors import UserError
 
 TLE_LINE_LENGTH = 69
-BUNDLED_FILES = ("malligyong-1.tle", "amateur-2024-02-11.tle")
+#: The element-set history of the catalogued objects (sources in ``kms-history-provenance.csv``).
+HISTORY_FILE = "kms-history.tle"
+BUNDLED_FILES = (HISTORY_FILE, "malligyong-1.tle", "amateur-2024-02-11.tle")
 
 
 @dataclass(frozen=True)
@@ -226,22 +233,31 @@ class ElementStore:
 
     @classmethod
     def default(cls, user_files: list[str] = (), use_cache: bool = True) -> ElementStore:
-        """Bundled sets, then cached downloads, then the user's files."""
+        """Bundled sets (the history), then cached downloads, then the user's files.
+
+        Every set joins the history of its object; the set nearest the time asked
+        is used, so a freshly fetched set wins near its epoch and the bundled
+        history elsewhere. A later layer replaces a set of the same epoch.
+        """
         store = cls.bundled()
         if use_cache and cache_dir().is_dir():
             for path in sorted(cache_dir().glob("*.tle")):
                 try:
-                    store.add(read_elements(path))
+                    store.add(read_elements(path), replace=True)
                 except UserError:
                     continue
         for path in user_files:
-            store.add(read_elements(path))
+            store.add(read_elements(path), replace=True)
         return store
 
-    def add(self, sets: list[ElementSet]) -> None:
+    def add(self, sets: list[ElementSet], replace: bool = False) -> None:
+        """Add ``sets``; one of the same object and epoch as a held one is dropped (or replaces it)."""
         for element_set in sets:
             known = self._by_norad[element_set.norad]
-            if all(other.epoch != element_set.epoch for other in known):
+            same = [index for index, other in enumerate(known) if other.epoch == element_set.epoch]
+            if same and replace:
+                known[same[0]] = element_set
+            elif not same:
                 known.append(element_set)
                 known.sort(key=lambda s: s.epoch)
 
