@@ -55,7 +55,7 @@ class AfskDemodulator(FrameDemodulator):
         taps = correlator_taps(decimated_rate, baud, mark_hz, space_hz, correlator_symbols)
         self.bank = HopFilterBank(taps, 1)
         delay_s -= (len(taps) - 1) / 2 / decimated_rate
-        self.latency_s = -delay_s + window_symbols / baud
+        self.latency_s = -delay_s + TimingRecovery.latency_symbols(window_symbols) / baud
         self.rate_sps = rate_sps
         self.gains = np.asarray(gains, np.float32)
         self.slicers = SlicerGroup([

@@ -49,7 +49,7 @@ class FskDemodulator(FrameDemodulator):
         self.dc = [DcBlocker(int(DC_WINDOW_SYMBOLS * period)) for _ in cutoffs_bauds]
         seconds_per_d = 1.0 / decimated_rate
         delay_s -= ((length - 1) / 2 + self.dc[0].delay) / decimated_rate
-        self.latency_s = -delay_s + max(windows) / baud
+        self.latency_s = -delay_s + TimingRecovery.latency_symbols(max(windows)) / baud
         self.rate_sps = rate_sps
         self.slicers = SlicerGroup([
             SlicerChain(name, f"filter {cutoff:g}, window {window:g}", TimingRecovery(period, window), make_deframer(),
