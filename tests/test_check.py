@@ -13,10 +13,14 @@ def simulate(run_cli, tmp_path, name, *extra):
     return out
 
 
-def check(run_cli, recording, *extra):
-    result = run_cli("check", recording, *SAT, "--freq", "435e6", "--format", "json", *extra)
-    assert result.code == 0, result.err
-    return json.loads(result.out)
+EXIT_CODES = {"TRANSMITTING": 0, "NO SIGNAL DETECTED": 3, "SIGNAL NOT FROM THIS SATELLITE": 4, "CANNOT TELL": 5}
+
+
+def check(run_cli, recording, *extra, sat=SAT, freq="435e6"):
+    result = run_cli("check", recording, *sat, "--freq", freq, "--format", "json", *extra)
+    numbers = json.loads(result.out)
+    assert result.code == EXIT_CODES[numbers["verdict"]] == numbers["exit_code"], result.err
+    return numbers
 
 
 def test_transmitting_carrier_with_offset_and_drift(run_cli, tmp_path):
@@ -43,9 +47,10 @@ def test_transmitting_beacon_is_decoded(run_cli, tmp_path):
 def test_silent_pass_gives_an_upper_limit(run_cli, tmp_path):
     recording = simulate(run_cli, tmp_path, "none", "--modem", "none", "--seed", "3")
     result = run_cli("check", recording, *SAT, "--freq", "435e6")
-    assert result.code == 0
+    assert result.code == 3
     assert result.out.startswith("NO SIGNAL DETECTED: no carrier stronger than ")
     assert "dB-Hz within +-10.0 kHz" in result.out
+    assert "(150 s above 0 degrees of elevation)" in result.out
 
 
 def test_terrestrial_interferer_is_not_the_satellite(run_cli, tmp_path):
@@ -77,4 +82,37 @@ def test_bad_inputs(run_cli, tmp_path):
     raw = tmp_path / "capture.cf32"
     raw.write_bytes(bytes(8 * 48000))
     result = run_cli("check", raw, *SAT, "--samplerate", "48000")
-    assert result.code == 2 and "--start-time" in result.err
+    assert result.code == 5 and result.out.startswith("CANNOT TELL: ") and "--start-time" in result.out
+
+
+def test_a_band_never_recorded_cannot_tell(run_cli, tmp_path):
+    recording = simulate(run_cli, tmp_path, "cw-band", "--modem", "cw", "--cn0", "30", "--seed", "5")
+    numbers = check(run_cli, recording, "--no-decode", freq="145.8e6")
+    assert numbers["verdict"] == "CANNOT TELL" and "was not recorded" in numbers["line"]
+    assert numbers["upper_limit_cn0_dbhz"] is None
+
+
+def test_half_a_band_recorded_is_searched_and_said(run_cli, tmp_path):
+    recording = simulate(run_cli, tmp_path, "none-half", "--modem", "none", "--seed", "6")
+    numbers = check(run_cli, recording, freq="435.02e6")  # +-10 kHz around it: half outside the 48 kHz recorded
+    assert numbers["verdict"] == "NO SIGNAL DETECTED"
+    assert "of the band asked for was recorded" in numbers["line"]
+    low_hz, high_hz = numbers["searched_hz"]
+    assert 435.01e6 <= low_hz and high_hz <= 435.024e6  # within the recording, less its filter edges and Doppler
+
+
+def test_a_satellite_below_the_horizon_cannot_tell(run_cli, tmp_path):
+    """A carrier on the track seen from Seoul, checked for a station in London where the satellite is far below
+    the horizon: never NO SIGNAL DETECTED, never TRANSMITTING."""
+    recording = simulate(run_cli, tmp_path, "cw-far", "--modem", "cw", "--cn0", "30", "--seed", "7")
+    numbers = check(run_cli, recording, "--no-decode", sat=["--sat", "Malligyong-1", "--station=51.5,-0.1"])
+    assert numbers["verdict"] == "CANNOT TELL" and "below 0 degrees of elevation" in numbers["line"]
+
+
+def test_the_search_covers_only_the_time_above_min_elevation(run_cli, tmp_path):
+    recording = simulate(run_cli, tmp_path, "none-low", "--modem", "none", "--seed", "8")
+    numbers = check(run_cli, recording, "--min-elevation", "89")
+    assert numbers["verdict"] == "CANNOT TELL" and "below 89 degrees" in numbers["line"]
+    numbers = check(run_cli, recording, "--min-elevation", "20")
+    assert numbers["verdict"] == "NO SIGNAL DETECTED"
+    assert 0 < numbers["seconds_searched"] < 150 and "of 150 s recorded" in numbers["line"]

@@ -17,6 +17,7 @@ from groundstation.commands.common import (
     targets_from,
 )
 from groundstation.commands.progress import Progress
+from groundstation.detection.verdict import CANNOT_TELL, EXIT_CODES
 from groundstation.errors import UserError
 from groundstation.orbits.catalog import load_catalog
 from groundstation.orbits.orbit import Tracker
@@ -27,10 +28,12 @@ EXAMPLES = """examples:
   groundstation check capture.cu8 --samplerate 2.4e6 --center-freq 436e6 --start-time 2024-06-12T14:22:00Z \\
       --sat 58400 --station 37.57,126.98 --format json
 
-verdicts (exit code 0 for each; 2 for bad input):
-  TRANSMITTING                     energy on the satellite's predicted Doppler track (C/N0, false-alarm probability)
-  NO SIGNAL DETECTED               with the C/N0 upper limit the recording rules out
-  SIGNAL NOT FROM THIS SATELLITE   a signal is there, but it follows another satellite or no Doppler at all
+verdicts and exit codes (2: bad input):
+  0  TRANSMITTING                     energy on the satellite's predicted Doppler track (C/N0, false alarms)
+  3  NO SIGNAL DETECTED               with the C/N0 upper limit, for the band and time searched
+  4  SIGNAL NOT FROM THIS SATELLITE   a signal is there, but it follows another satellite or no Doppler at all
+  5  CANNOT TELL                      the recording cannot answer (satellite below the horizon, band not
+                                      recorded, no start time or centre frequency, too short), with why
 """
 
 
@@ -50,6 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="expected downlink frequency (default: search the whole recorded band)")
     parser.add_argument("--search-bw", type=positive(float), default=10e3, metavar="HZ",
                         help="with --freq: search +-HZ around it (default 10000)")
+    parser.add_argument("--min-elevation", type=float, default=0.0, metavar="DEG",
+                        help="search only while the satellite is at least DEG above the horizon (default 0)")
     parser.add_argument("--report", metavar="DIR", help="write waterfall.png, elevation.png, report.json, report.html")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--no-decode", action="store_true", help="skip the decode attempt")
@@ -63,17 +68,27 @@ def run(args: argparse.Namespace) -> int:
     recording = open_recording(args.recording, args.datatype, args.samplerate, args.center_freq, args.start_time)
     if not recording.is_complex:
         raise UserError(f"{args.recording}: check needs an IQ recording (this one is real audio)")
-    if recording.start_time is None:
-        raise UserError(f"{args.recording}: the start time is unknown; give --start-time")
+    if not -90.0 <= args.min_elevation < 90.0:
+        raise UserError(f"--min-elevation {args.min_elevation:g}: give degrees from -90 to 90")
     (target,), store = targets_from(args)
+    station = station_from(args)
+    if recording.start_time is None:
+        line = (f"{CANNOT_TELL}: {args.recording}: the start time is unknown, so {target.name}'s Doppler track "
+                "cannot be placed (give --start-time)")
+        if args.format == "json":
+            json.dump({"recording": args.recording, "satellite": target.name, "verdict": CANNOT_TELL, "line": line,
+                       "exit_code": EXIT_CODES[CANNOT_TELL]}, sys.stdout, indent=2)
+            print()
+        else:
+            print(line)
+        return EXIT_CODES[CANNOT_TELL]
     end = recording.start_time + timedelta(seconds=recording.duration_s or 0)
-    tracker = Tracker(elements_for(target, store, recording.start_time, end, args.force), station_from(args),
-                      target.name)
+    tracker = Tracker(elements_for(target, store, recording.start_time, end, args.force), station, target.name)
     names = {entry.norad: entry.name for entry in load_catalog().entries if entry.norad}
     progress = Progress("check")
     try:
         result = check_recording(recording, tracker, store, names, args.freq, args.search_bw,
-                                 decode=not args.no_decode, progress=progress)
+                                 decode=not args.no_decode, progress=progress, min_elevation_deg=args.min_elevation)
     finally:
         progress.close()
     if args.report:
@@ -89,4 +104,4 @@ def run(args: argparse.Namespace) -> int:
         print(result.line)
         if args.report:
             print(f"report: {result.report_paths['html']}")
-    return 0
+    return result.verdict.exit_code

@@ -25,8 +25,14 @@ def write_report(result, folder: str) -> dict[str, str]:
         "json": os.path.join(folder, "report.json"),
         "html": os.path.join(folder, "report.html"),
     }
-    _waterfall_png(result, paths["waterfall"])
-    _elevation_png(result, paths["elevation"])
+    if result.waterfall is None:
+        del paths["waterfall"]
+    else:
+        _waterfall_png(result, paths["waterfall"])
+    if result.plan is None:
+        del paths["elevation"]
+    else:
+        _elevation_png(result, paths["elevation"])
     with open(paths["json"], "w", encoding="utf-8") as file:
         json.dump(result.to_json(), file, indent=2)
     with open(paths["html"], "w", encoding="utf-8") as file:
@@ -35,30 +41,44 @@ def write_report(result, folder: str) -> dict[str, str]:
 
 
 def _waterfall_png(result, path: str) -> None:
+    """The waterfall in dB with a colour bar; the searched band's edges and the predicted and detected tracks
+    drawn thin and half-transparent, offset a little so the signal under them stays visible."""
     plt = _pyplot()
     image = result.waterfall.image_db()
     times = np.array(result.waterfall.times_s)
     low_hz, high_hz = result.plan.band_hz
     figure, axes = plt.subplots(figsize=(9, 6))
     floor = np.median(image)
-    axes.imshow(image, aspect="auto", origin="lower", cmap="viridis", vmin=floor - 3, vmax=floor + 15,
-                extent=(low_hz / 1e3, high_hz / 1e3, times[0] if len(times) else 0, times[-1] if len(times) else 1))
+    shown = axes.imshow(image, aspect="auto", origin="lower", cmap="viridis", vmin=floor - 3, vmax=floor + 15,
+                        extent=(low_hz / 1e3, high_hz / 1e3, times[0] if len(times) else 0,
+                                times[-1] if len(times) else 1))
+    figure.colorbar(shown, ax=axes, label="power (dB, relative)")
     t_s = result.plan.frame_times_unix - result.plan.frame_times_unix[0] + (times[0] if len(times) else 0)
+    fraction = result.plan.doppler_fraction
+    centre = result.centre_hz
+    if result.searched_hz is not None:
+        for index, edge_hz in enumerate(result.searched_hz):
+            rest = edge_hz - centre
+            axes.plot((rest + edge_hz * fraction) / 1e3, t_s, color="white", linestyle=":", linewidth=0.8, alpha=0.6,
+                      label="band searched" if index == 0 else None)
     if result.predicted_offsets_hz is not None:
-        axes.plot(result.predicted_offsets_hz / 1e3, t_s, "w--", linewidth=1, label="predicted Doppler curve")
+        axes.plot(result.predicted_offsets_hz / 1e3, t_s, "w--", linewidth=0.8, alpha=0.5,
+                  label="predicted Doppler curve")
     if result.track_offsets_hz is not None:
-        axes.plot(result.track_offsets_hz / 1e3, t_s[: len(result.track_offsets_hz)], "r-", linewidth=1,
-                  alpha=0.7, label="detected track")
+        # drawn 200 Hz to the right of the track, so that the trace it points at stays visible
+        axes.plot((result.track_offsets_hz + 200.0) / 1e3, t_s[: len(result.track_offsets_hz)], "r-",
+                  linewidth=0.8, alpha=0.6, label="detected track (offset 0.2 kHz right)")
     for signal in result.other_signals:
         if not signal.belongs_to_target:
-            axes.axvline((signal.freqs_hz[0] - result.centre_hz) / 1e3, color="orange", linestyle=":",
-                         label="other signal")
-    axes.set_xlabel(f"offset from {result.centre_hz / 1e6:.4f} MHz (kHz)")
+            start_s = signal.times_unix - result.plan.frame_times_unix[0] + (times[0] if len(times) else 0)
+            axes.plot((signal.freqs_hz - centre + 200.0) / 1e3, start_s, color="orange", linestyle=":",
+                      linewidth=0.8, alpha=0.7, label=f"other signal: {signal.described[:40]}")
+    axes.set_xlabel(f"offset from {centre / 1e6:.4f} MHz (kHz)")
     axes.set_ylabel("seconds from start")
     simulated = " (SIMULATED recording)" if result.simulated else ""
     axes.set_title(f"{result.satellite}: {result.verdict.name}{simulated}", fontsize=10)
     if axes.get_legend_handles_labels()[0]:
-        axes.legend(loc="upper right", fontsize=8)
+        axes.legend(loc="upper right", fontsize=7, framealpha=0.6)
     save_figure(figure, path, "--report", dpi=90)
 
 
@@ -68,6 +88,10 @@ def _elevation_png(result, path: str) -> None:
     t_s = result.plan.frame_times_unix - result.plan.frame_times_unix[0]
     axes.plot(t_s, result.plan.elevation_deg)
     axes.axhline(0, color="grey", linewidth=0.5)
+    if result.min_elevation_deg:
+        axes.axhline(result.min_elevation_deg, color="orange", linewidth=0.8, linestyle=":",
+                     label=f"--min-elevation {result.min_elevation_deg:g}")
+        axes.legend(loc="upper right", fontsize=7)
     axes.set_xlabel("seconds from start")
     axes.set_ylabel("elevation (deg)")
     axes.set_title(f"{result.satellite} seen from the station", fontsize=10)
@@ -75,9 +99,12 @@ def _elevation_png(result, path: str) -> None:
 
 
 def _html(result, paths: dict[str, str]) -> str:
-    def embedded(kind: str) -> str:
+    def picture(kind: str) -> str:
+        if kind not in paths:
+            return ""
         with open(paths[kind], "rb") as file:
-            return "data:image/png;base64," + base64.b64encode(file.read()).decode("ascii")
+            data = "data:image/png;base64," + base64.b64encode(file.read()).decode("ascii")
+        return f'<img alt="{kind}" src="{data}" style="width:100%">'
 
     numbers = html.escape(json.dumps(result.to_json(), indent=2))
     frames = "".join(f"<li><code>{html.escape(frame.monitor_line())}</code></li>" for frame in result.frames)
@@ -88,8 +115,8 @@ def _html(result, paths: dict[str, str]) -> str:
 </head><body>
 <h1>{html.escape(result.satellite)}: {html.escape(result.verdict.name)}</h1>
 {simulated}<p>{html.escape(result.line)}</p>
-<img alt="waterfall" src="{embedded('waterfall')}" style="width:100%">
-<img alt="elevation" src="{embedded('elevation')}" style="width:100%">
+{picture('waterfall')}
+{picture('elevation')}
 <h2>Frames decoded</h2><ul>{frames or '<li>none</li>'}</ul>
 <h2>All numbers</h2><pre>{numbers}</pre>
 </body></html>

@@ -31,6 +31,8 @@ from groundstation.orbits.orbit import Tracker
 log = logging.getLogger(__name__)
 
 FRAME_S = 0.5
+MIN_DURATION_S = 4 * FRAME_S
+MIN_SEARCH_BINS = 64
 # The false-alarm probability computed from a Gaussian fit of the off-track scores is optimistic (the
 # dynamic-programming scores have a heavier tail): at 1e-3 it gave 4 TRANSMITTING verdicts in 100
 # noise-only passes. 1e-4 was chosen from 100 other noise-only passes (smallest value seen: 3.5e-4);
@@ -53,6 +55,7 @@ class SearchPlan:
     frame_times_unix: np.ndarray
     elevation_deg: np.ndarray
     doppler_fraction: np.ndarray
+    above: np.ndarray  # frames in which the satellite is above the minimum elevation: the time searched
     lo: int  # the band's usable bins (the receiver filter's edges left out)
     hi: int
     block_samples: int
@@ -60,6 +63,10 @@ class SearchPlan:
     @property
     def frame_count(self) -> int:
         return len(self.frame_times_unix)
+
+    @property
+    def seconds_above(self) -> float:
+        return float(np.count_nonzero(self.above)) * FRAME_S
 
     @property
     def bin_hz(self) -> float:
@@ -71,18 +78,18 @@ class SearchPlan:
         return float(self.spectra.freqs_hz[self.lo]), float(self.spectra.freqs_hz[self.hi - 1])
 
 
-def plan_search(recording, tracker: Tracker) -> SearchPlan:
+def plan_search(recording, tracker: Tracker, min_elevation_deg: float = 0.0) -> SearchPlan:
+    """The spectra and frame times of ``recording`` (at least :data:`MIN_DURATION_S` long), and where the
+    satellite is in each frame."""
     duration_s = recording.duration_s
-    if not duration_s or duration_s < 4 * FRAME_S:
-        raise UserError(f"{recording.path}: too short for a check ({duration_s or 0:.1f} s)")
     spectra = SpectralFrames(recording.rate_sps, FRAME_S)
     start_unix = recording.start_time.timestamp()
     frame_times = start_unix + (np.arange(int(duration_s / FRAME_S)) + 0.5) * FRAME_S
     look = tracker.look(frame_times)
     edge = int(EDGE_FRACTION * spectra.size)
     return SearchPlan(spectra, recording.rate_sps, recording.centre_hz, start_unix, duration_s, frame_times,
-                      look.elevation_deg, tracker.doppler_fraction(frame_times), edge, spectra.size - edge,
-                      spectra.size * max(1, int(2**20 // spectra.size)))
+                      look.elevation_deg, tracker.doppler_fraction(frame_times), look.elevation_deg >= min_elevation_deg,
+                      edge, spectra.size - edge, spectra.size * max(1, int(2**20 // spectra.size)))
 
 
 def raw_pass(recording, plan: SearchPlan, progress=None) -> tuple[Waterfall, TrackSearch]:
@@ -97,18 +104,26 @@ def raw_pass(recording, plan: SearchPlan, progress=None) -> tuple[Waterfall, Tra
 
 
 def rest_band(plan: SearchPlan, freq_hz: float | None, search_bw_hz: float) -> np.ndarray:
-    """The rest frequencies searched (relative to the centre): ``freq_hz`` +- ``search_bw_hz``, or the whole
-    band less the Doppler margin."""
+    """The rest frequencies to search (relative to the centre): ``freq_hz`` +- ``search_bw_hz``, or the whole
+    band, less what leaves the recorded band at some moment when the satellite is above the minimum elevation.
+
+    Empty when nothing of the asked band was recorded all that time.
+    """
     bin_hz, centre = plan.bin_hz, plan.centre_hz
+    low_hz, high_hz = plan.band_hz
     if freq_hz is not None:
         rest = np.arange(freq_hz - centre - search_bw_hz, freq_hz - centre + search_bw_hz, bin_hz)
+        if len(rest) < MIN_SEARCH_BINS:
+            raise UserError(f"--search-bw {search_bw_hz:g} Hz is too narrow: at least "
+                            f"{MIN_SEARCH_BINS * bin_hz / 2:g} Hz (+-{MIN_SEARCH_BINS // 2} bins of {bin_hz:g} Hz)")
     else:
-        margin = float(np.max(np.abs(plan.doppler_fraction))) * (centre + plan.rate_sps / 2)
-        low_hz, high_hz = plan.band_hz
-        rest = np.arange(low_hz + margin, high_hz - margin, bin_hz)
-    if len(rest) < 64:
-        raise UserError(f"the search band is too narrow for this recording ({len(rest)} bins); widen --search-bw")
-    return rest
+        rest = np.arange(low_hz, high_hz, bin_hz)
+    fraction = plan.doppler_fraction[plan.above]
+    if len(fraction) == 0:
+        return rest[:0]
+    lowest = rest + (centre + rest) * fraction.min()
+    highest = rest + (centre + rest) * fraction.max()
+    return rest[(lowest >= low_hz) & (highest <= high_hz)]
 
 
 @dataclass
@@ -128,24 +143,30 @@ class TrackFinding:
         return self.best.pfa < PFA_DETECT
 
     def track_offsets_hz(self, plan: SearchPlan) -> np.ndarray | None:
-        """The detected track (received frequency relative to the centre, frame by frame), or None."""
+        """The detected track (received frequency relative to the centre, frame by frame; NaN where the
+        satellite was not searched), or None."""
         if not self.detected:
             return None
-        centre, fraction = plan.centre_hz, plan.doppler_fraction
+        centre, fraction = plan.centre_hz, plan.doppler_fraction[plan.above]
         if self.best.path_groups is not None and not self.wideband:
-            rest_path = self.rest_hz[0] + (self.best.path_groups + 0.5) * self.best.level * plan.bin_hz - 0.5 * plan.bin_hz
-            return rest_path + (centre + rest_path) * fraction[: len(rest_path)]
-        return self.best_rest_hz + (centre + self.best_rest_hz) * fraction
+            rest = self.rest_hz[0] + (self.best.path_groups + 0.5) * self.best.level * plan.bin_hz - 0.5 * plan.bin_hz
+        else:
+            rest = self.best_rest_hz
+        offsets = np.full(plan.frame_count, np.nan)
+        offsets[plan.above] = rest + (centre + rest) * fraction
+        return offsets
 
 
 def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherSignal], progress=None) -> TrackFinding:
     """Energy along the predicted Doppler track of every rest frequency, other signals masked."""
     size, bin_hz, centre = plan.spectra.size, plan.bin_hz, plan.centre_hz
     lo, hi = plan.lo, plan.hi
-    on_track = TrackSearch(len(rest), expected_frames=plan.frame_count)
+    on_track = TrackSearch(len(rest), expected_frames=int(np.count_nonzero(plan.above)))
     for index, (_, power) in enumerate(_frames(recording, plan, progress, 0.5, 1.0)):
         if index >= plan.frame_count:
             break
+        if not plan.above[index]:
+            continue
         normalised = _normalise(power, lo, hi)
         for signal in masks:  # its trace, at this frame's time
             offset_hz = float(np.interp(plan.frame_times_unix[index], signal.times_unix, signal.freqs_hz)) - centre
@@ -153,8 +174,7 @@ def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherS
             normalised[max(0, position - MASK_HALF_WIDTH_BINS) : position + MASK_HALF_WIDTH_BINS] = 1.0
         received = rest + (centre + rest) * plan.doppler_fraction[index]
         where = np.rint(received / bin_hz).astype(np.int64) + size // 2
-        valid = (where >= lo) & (where < hi)
-        on_track.add(np.where(valid, normalised[np.clip(where, 0, size - 1)], 1.0))
+        on_track.add(normalised[np.clip(where, lo, hi - 1)])  # rest_band keeps every track in the band
     best = _refined(on_track, on_track.best())
     best_rest_hz = float(rest[0] + best.position_bins * bin_hz)
     wideband = best.pfa < PFA_DETECT and _is_wideband(on_track, best)

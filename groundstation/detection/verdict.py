@@ -15,6 +15,10 @@ from dataclasses import dataclass
 TRANSMITTING = "TRANSMITTING"
 NO_SIGNAL = "NO SIGNAL DETECTED"
 NOT_THIS = "SIGNAL NOT FROM THIS SATELLITE"
+CANNOT_TELL = "CANNOT TELL"
+
+#: The exit code of ``groundstation check`` for each verdict (2 stays bad input, 1 an internal error).
+EXIT_CODES = {TRANSMITTING: 0, NO_SIGNAL: 3, NOT_THIS: 4, CANNOT_TELL: 5}
 
 
 @dataclass(frozen=True)
@@ -24,12 +28,25 @@ class Verdict:
     name: str
     line: str
 
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.name]
+
+
+def cannot_tell(reason: str) -> Verdict:
+    """The recording cannot answer the question: ``reason`` says why.
+
+    >>> cannot_tell("the satellite is below the horizon for the whole recording").line
+    'CANNOT TELL: the satellite is below the horizon for the whole recording'
+    """
+    return Verdict(CANNOT_TELL, f"{CANNOT_TELL}: {reason}")
+
 
 def decide(satellite: str, detected: bool, rest_freq_hz: float, cn0_dbhz: float, pfa: float, frames: list,
-           not_this: list, limit_dbhz: float, band_hz: tuple[float, float]) -> Verdict:
+           not_this: list, limit_dbhz: float, band_hz: tuple[float, float], covered: str = "") -> Verdict:
     """TRANSMITTING when the on-track search detected; else SIGNAL NOT FROM THIS SATELLITE when another
     signal was attributed elsewhere; else NO SIGNAL DETECTED with the search's limit over ``band_hz``
-    (absolute frequencies searched)."""
+    (absolute frequencies searched) and ``covered`` (what of the time and band was searched, in words)."""
     if detected:
         return Verdict(TRANSMITTING, f"{TRANSMITTING}: {satellite} signal on its Doppler track at "
                        f"{rest_freq_hz / 1e6:.4f} MHz, C/N0 {cn0_dbhz:.1f} dB-Hz, false-alarm probability {pfa:.1e}"
@@ -40,4 +57,5 @@ def decide(satellite: str, detected: bool, rest_freq_hz: float, cn0_dbhz: float,
     half_khz = (band_hz[1] - band_hz[0]) / 2e3
     middle_mhz = (band_hz[0] + band_hz[1]) / 2e6
     return Verdict(NO_SIGNAL, f"{NO_SIGNAL}: no carrier stronger than {limit_dbhz:.1f} dB-Hz within "
-                   f"+-{half_khz:.1f} kHz of {middle_mhz:.4f} MHz on {satellite}'s Doppler track")
+                   f"+-{half_khz:.1f} kHz of {middle_mhz:.4f} MHz on {satellite}'s Doppler track"
+                   + (f" ({covered})" if covered else ""))
