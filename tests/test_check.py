@@ -116,3 +116,38 @@ def test_the_search_covers_only_the_time_above_min_elevation(run_cli, tmp_path):
     numbers = check(run_cli, recording, "--min-elevation", "20")
     assert numbers["verdict"] == "NO SIGNAL DETECTED"
     assert 0 < numbers["seconds_searched"] < 150 and "of 150 s recorded" in numbers["line"]
+
+
+def test_the_stated_limit_holds_for_carriers_injected_into_the_recording(run_cli, tmp_path):
+    """The promise of NO SIGNAL DETECTED: carriers at the stated limit + 1 dB (a random +-5 kHz offset, a random
+    +-300 Hz drift, the pass's Doppler), added to the same recording's noise, are found at least 8 times in 10."""
+    import numpy as np
+
+    from groundstation.orbits.elements import ElementStore
+    from groundstation.orbits.orbit import Tracker
+    from groundstation.orbits.station import parse_station
+    from groundstation.recordings.readers import open_recording
+
+    silent = tmp_path / "silent-simulated.sigmf-meta"
+    result = run_cli("simulate", *SAT, "--freq", "435e6", "--start", "2024-06-12T14:26:18Z", "--duration", "150",
+                     "--samplerate", "48000", "--modem", "none", "--seed", "31", "--out", silent)
+    assert result.code == 0, result.err
+    limit_dbhz = check(run_cli, silent)["upper_limit_cn0_dbhz"]
+    recording = open_recording(str(silent))
+    noise = np.fromfile(silent.with_suffix(".sigmf-data"), np.complex64)
+    n0 = np.mean(np.abs(noise) ** 2) / recording.rate_sps
+    tracker = Tracker(ElementStore.default().nearest(58400, recording.start_time), parse_station("37.57,126.98,38"))
+    t_s = np.arange(len(noise)) / recording.rate_sps
+    rng = np.random.default_rng(32)
+    found = 0
+    for trial in range(5):
+        rest_hz = 435e6 + rng.uniform(-5000, 5000)
+        drift_hz = rng.uniform(-300, 300) * (t_s / t_s[-1] - 0.5)
+        freq_hz = rest_hz - recording.centre_hz + tracker.doppler_curve(rest_hz, recording.start_time)(t_s) + drift_hz
+        carrier = np.sqrt(10 ** ((limit_dbhz + 1) / 10) * n0) * np.exp(2j * np.pi * np.cumsum(freq_hz) / recording.rate_sps)
+        injected = tmp_path / f"injected-{trial}.sigmf-meta"
+        injected.write_text(silent.read_text())
+        (noise + carrier).astype(np.complex64).tofile(injected.with_suffix(".sigmf-data"))
+        numbers = check(run_cli, injected, "--no-decode")
+        found += numbers["verdict"] == "TRANSMITTING" and abs(numbers["track"]["rest_frequency_hz"] - rest_hz) < 1500
+    assert found >= 4, f"{found} of 5 carriers at {limit_dbhz + 1:.1f} dB-Hz found"

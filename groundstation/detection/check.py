@@ -146,7 +146,7 @@ class CheckResult:
                 "offset_from_freq_hz": None if self.freq_hz is None else round(self.rest_freq_hz - self.freq_hz, 1),
                 "cn0_dbhz": round(finding.cn0_dbhz, 1) if self.detected else None,
             }
-            document["upper_limit_cn0_dbhz"] = round(finding.limit_dbhz, 1)
+            document["upper_limit_cn0_dbhz"] = None if finding.limit_dbhz is None else round(finding.limit_dbhz, 1)
         if self.report_paths is not None:
             document["report"] = self.report_paths
         return document

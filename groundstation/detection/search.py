@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from groundstation.detection.attribution import OtherSignal
+from groundstation.detection.limit import StripRecorder, calibrated_limit_dbhz
 from groundstation.dsp.spectra import SpectralFrames, Waterfall
 from groundstation.dsp.track import TrackSearch
 from groundstation.errors import UserError
@@ -41,6 +42,7 @@ PFA_DETECT = 1e-4
 EDGE_FRACTION = 0.05  # of the band at each edge, where the receiver's filter rolls off
 RAW_LEVELS = (64, 512)
 MASK_HALF_WIDTH_BINS = 96
+LIMIT_SEED = 20261127  # the injection trials of the limit: the same for every run, so a check is repeatable
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ class TrackFinding:
     best_rest_hz: float  # the transmitter's rest frequency relative to the centre
     wideband: bool  # a data signal (energy spread over kHz), located by its centroid
     cn0_dbhz: float
-    limit_dbhz: float
+    limit_dbhz: float | None  # calibrated by injection; None when the search detected
 
     @property
     def detected(self) -> bool:
@@ -161,8 +163,12 @@ def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherS
     """Energy along the predicted Doppler track of every rest frequency, other signals masked."""
     size, bin_hz, centre = plan.spectra.size, plan.bin_hz, plan.centre_hz
     lo, hi = plan.lo, plan.hi
-    on_track = TrackSearch(len(rest), expected_frames=int(np.count_nonzero(plan.above)))
-    for index, (_, power) in enumerate(_frames(recording, plan, progress, 0.5, 1.0)):
+    frames_above = int(np.count_nonzero(plan.above))
+    on_track = TrackSearch(len(rest), expected_frames=frames_above)
+    strips = StripRecorder(len(rest), frames_above, np.random.default_rng(LIMIT_SEED))
+    # The Doppler rate at each frame (the same to 1 part in 10^4 across the band), removed within the frame.
+    chirp_hz_per_s = centre * np.gradient(plan.doppler_fraction, FRAME_S) if plan.frame_count > 1 else None
+    for index, (_, power) in enumerate(_frames(recording, plan, progress, 0.5, 1.0, chirp_hz_per_s)):
         if index >= plan.frame_count:
             break
         if not plan.above[index]:
@@ -174,7 +180,9 @@ def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherS
             normalised[max(0, position - MASK_HALF_WIDTH_BINS) : position + MASK_HALF_WIDTH_BINS] = 1.0
         received = rest + (centre + rest) * plan.doppler_fraction[index]
         where = np.rint(received / bin_hz).astype(np.int64) + size // 2
-        on_track.add(normalised[np.clip(where, lo, hi - 1)])  # rest_band keeps every track in the band
+        row = normalised[np.clip(where, lo, hi - 1)]  # rest_band keeps every track in the band
+        on_track.add(row)
+        strips.add(row)
     best = _refined(on_track, on_track.best())
     best_rest_hz = float(rest[0] + best.position_bins * bin_hz)
     wideband = best.pfa < PFA_DETECT and _is_wideband(on_track, best)
@@ -189,7 +197,10 @@ def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherS
         energy = max(on_track.result(level, around=int(best.position_bins // level)).excess_per_frame()
                      for level in (8, CENTROID_LEVEL) if level in on_track.levels)
     cn0_dbhz = 10 * math.log10(max(energy * bin_hz, 1e-3))
-    return TrackFinding(rest, on_track, best, best_rest_hz, wideband, cn0_dbhz, _upper_limit_dbhz(on_track, bin_hz))
+    limit_dbhz = None
+    if best.pfa >= PFA_DETECT:
+        limit_dbhz = calibrated_limit_dbhz(strips, on_track, bin_hz, PFA_DETECT)
+    return TrackFinding(rest, on_track, best, best_rest_hz, wideband, cn0_dbhz, limit_dbhz)
 
 
 def _normalise(power: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -198,9 +209,12 @@ def _normalise(power: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return power / max(floor, 1e-30)
 
 
-def _frames(recording, plan: SearchPlan, progress, first_fraction: float, last_fraction: float):
-    """One pass over the recording: (frame centre, power spectrum) pairs; progress from first to last fraction."""
-    spectra_pass = SpectralFrames(plan.rate_sps, FRAME_S)
+def _frames(recording, plan: SearchPlan, progress, first_fraction: float, last_fraction: float,
+            chirp_hz_per_s: np.ndarray | None = None):
+    """One pass over the recording: (frame centre, power spectrum) pairs; progress from first to last fraction.
+
+    ``chirp_hz_per_s``: the Doppler rate to remove within each frame (the on-track pass)."""
+    spectra_pass = SpectralFrames(plan.rate_sps, FRAME_S, chirp_hz_per_s)
     for block in recording.blocks(plan.block_samples):
         yield from spectra_pass.process(block.samples)
         if progress:
@@ -265,24 +279,3 @@ def _refined(search: TrackSearch, best):
         if finer.pfa * len(search.levels) < PFA_DETECT and abs(finer.position_bins - best.position_bins) <= best.level:
             return finer
     return best
-
-
-def _upper_limit_dbhz(search: TrackSearch, bin_hz: float) -> float:
-    """The C/N0 of a carrier that this search would have found with 90 % probability (at 16 Hz resolution)."""
-    result = search.result(8)
-    positions = result.positions * len(search.levels)
-    threshold_z = _inverse_tail(PFA_DETECT / positions)
-    excess = (threshold_z + 1.2816) * result.noise_std
-    return 10 * math.log10(max(excess / result.frames * result.level * bin_hz, 1e-3))
-
-
-def _inverse_tail(probability: float) -> float:
-    """z with P(Z > z) = probability for a standard normal Z (bisection on erfc)."""
-    lo, hi = 0.0, 40.0
-    for _ in range(100):
-        middle = (lo + hi) / 2
-        if 0.5 * math.erfc(middle / math.sqrt(2)) > probability:
-            lo = middle
-        else:
-            hi = middle
-    return (lo + hi) / 2

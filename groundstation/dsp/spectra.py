@@ -21,9 +21,14 @@ class SpectralFrames:
 
     Yields ``(t_s, power)`` with ``t_s`` the frame's centre (seconds from the stream start); the power is
     normalised so that white noise of unit variance per sample gives 1 per bin on average.
+
+    ``chirp_hz_per_s[k]``, when given, is removed from frame ``k`` before its FFT (each sample multiplied by
+    ``exp(-1j*pi*rate*tau**2)``, ``tau`` from the frame's centre): a signal whose frequency moves at that rate
+    (a satellite's Doppler near closest approach, tens of Hz a second) stays in one bin instead of smearing
+    over many.
     """
 
-    def __init__(self, rate_sps: float, frame_s: float = 0.5) -> None:
+    def __init__(self, rate_sps: float, frame_s: float = 0.5, chirp_hz_per_s: np.ndarray | None = None) -> None:
         self.size = int(round(rate_sps * frame_s))
         self.rate_sps = rate_sps
         self.bin_hz = rate_sps / self.size
@@ -32,13 +37,17 @@ class SpectralFrames:
         self.freqs_hz = (np.arange(self.size) - self.size // 2) * self.bin_hz
         self._pending = np.zeros(0, np.complex64)
         self._frames_done = 0
+        self._chirp = None if chirp_hz_per_s is None else np.asarray(chirp_hz_per_s, dtype=float)
+        self._tau_squared = ((np.arange(self.size) - self.size / 2) / rate_sps) ** 2
 
     def process(self, samples: np.ndarray) -> Iterator[tuple[float, np.ndarray]]:
         data = np.concatenate([self._pending, samples.astype(np.complex64, copy=False)])
         count = len(data) // self.size
         for index in range(count):
-            chunk = data[index * self.size : (index + 1) * self.size]
-            spectrum = np.fft.fftshift(np.fft.fft(chunk * self.window))
+            chunk = data[index * self.size : (index + 1) * self.size] * self.window
+            if self._chirp is not None and self._frames_done < len(self._chirp):
+                chunk = chunk * np.exp(-1j * np.pi * self._chirp[self._frames_done] * self._tau_squared)
+            spectrum = np.fft.fftshift(np.fft.fft(chunk))
             power = (spectrum.real**2 + spectrum.imag**2).astype(np.float32) * self._scale
             t_s = (self._frames_done + 0.5) * self.size / self.rate_sps
             self._frames_done += 1

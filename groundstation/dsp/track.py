@@ -75,14 +75,14 @@ class LevelResult:
 
 class TrackSearch:
     def __init__(self, bins: int, levels=LEVELS, dp_levels=DP_LEVELS, expected_frames: int = 2000,
-                 move_penalty: float = MOVE_PENALTY) -> None:
+                 move_penalty: float = MOVE_PENALTY, keep_paths: bool = True) -> None:
         self.bins = bins
         self.move_penalty = move_penalty
         self.levels = [level for level in levels if bins // level >= 4 * EXCLUDE_GROUPS]
         self.dp_levels = set(dp_levels)
         self.scores = {level: np.zeros(bins // level) for level in self.levels}
         self.keep_paths = {
-            level: level in self.dp_levels and (bins // level) * expected_frames <= PATH_BUDGET_BYTES
+            level: keep_paths and level in self.dp_levels and (bins // level) * expected_frames <= PATH_BUDGET_BYTES
             for level in self.levels
         }
         self.choices: dict[int, list[np.ndarray]] = {level: [] for level in self.levels}
