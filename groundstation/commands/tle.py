@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import tempfile
-import urllib.error
-import urllib.parse
-import urllib.request
 
 from groundstation.errors import UserError
-from groundstation.orbits.catalog import load_catalog
-from groundstation.orbits.elements import cache_dir, parse_tle_text
+from groundstation.orbits.elements import cache_dir
+from groundstation.orbits.tle_fetch import (
+    CELESTRAK_GP_URL,
+    default_norads,
+    fetch_tle,
+    save_sets,
+)
 
 log = logging.getLogger(__name__)
-
-CELESTRAK_GP_URL = "https://celestrak.org/NORAD/elements/gp.php"
-TIMEOUT_S = 20.0
 
 EXAMPLES = """examples:
   groundstation tle update
@@ -44,41 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     update.add_argument("--url", default=CELESTRAK_GP_URL, help=f"GP API address (default {CELESTRAK_GP_URL})")
     update.add_argument("--norad", type=int, action="append", default=[], help="also fetch this NORAD number")
     update.set_defaults(func=run_update)
-
-
-def default_norads() -> list[int]:
-    """Catalogued objects that may still be in orbit."""
-    return [entry.norad for entry in load_catalog().entries if entry.status in ("in-orbit", "unknown")]
-
-
-def fetch_tle(url: str, norad: int) -> str:
-    query = urllib.parse.urlencode({"CATNR": norad, "FORMAT": "TLE"})
-    address = f"{url}{'&' if '?' in url else '?'}{query}"
-    try:
-        with urllib.request.urlopen(address, timeout=TIMEOUT_S) as response:
-            return response.read().decode("utf-8", errors="replace")
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise UserError(
-            f"cannot download element sets from {url}: {reason}. Offline? The bundled sets still work; "
-            "or pass a file with --tle."
-        ) from None
-
-
-def save_sets(text: str, norad: int, folder) -> list[str]:
-    """Write each new set to ``folder/NORAD_EPOCH.tle`` (written whole, then renamed); return the new paths."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for element_set in parse_tle_text(text, f"CelesTrak CATNR={norad}"):
-        target = folder / f"{element_set.norad}_{element_set.epoch:%Y%m%dT%H%M%S}.tle"
-        if target.exists():
-            continue
-        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".part")
-        with os.fdopen(handle, "w") as file:
-            file.write(f"{element_set.name}\n{element_set.line1}\n{element_set.line2}\n")
-        os.replace(temporary, target)
-        written.append(str(target))
-    return written
 
 
 def run_update(args: argparse.Namespace) -> int:
