@@ -7,7 +7,12 @@ import pytest
 
 from groundstation.orbits.catalog import load_catalog
 from groundstation.orbits.elements import ElementStore
-from groundstation.orbits.history import MIN_RISE_KM, find_manoeuvres, object_history, orbit_point
+from groundstation.orbits.history import (
+    MIN_RISE_KM,
+    find_manoeuvres,
+    object_history,
+    orbit_point,
+)
 
 
 @pytest.fixture(scope="module")

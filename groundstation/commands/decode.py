@@ -128,6 +128,8 @@ def run_recording(args: argparse.Namespace) -> int:
         raise UserError(f"{args.input}: --iq given, but this input is real (mono audio); drop --iq")
     if args.sigmf_annotate and recording.kind != "sigmf":
         raise UserError("--sigmf-annotate needs a SigMF input (.sigmf-meta)")
+    if not recording.is_complex and (args.sat or args.offset):
+        log.warning("%s is audio: --sat and --offset apply to IQ recordings and are ignored", args.input)
     doppler = doppler_correction(args, recording) if recording.is_complex else None
     decoder = Decoder(recording.rate_sps, recording.is_complex, args.modem, args.offset, doppler,
                       repair=not args.no_repair)
