@@ -12,7 +12,6 @@ from groundstation.commands.common import (
     add_recording_options,
     add_satellite_options,
     add_station_options,
-    positive,
     station_from,
     targets_from,
 )
@@ -21,6 +20,7 @@ from groundstation.orbits.orbit import Tracker
 from groundstation.commands.progress import Progress
 from groundstation.recordings.readers import open_recording
 from groundstation.orbits.targets import select_elements
+from groundstation.validation import RADIO_FREQ_HZ, finite_float
 
 EXAMPLES = """examples:
   groundstation check pass.sigmf-meta --sat Malligyong-1 --station 37.57,126.98 --freq 435e6 --report out/
@@ -46,9 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("recording", help="an IQ recording (.sigmf-meta, .cu8, .cs16, .cf32, stereo .wav)")
     add_satellite_options(parser)
     add_station_options(parser)
-    parser.add_argument("--freq", type=positive(float), metavar="HZ",
+    parser.add_argument("--freq", type=finite_float("--freq", *RADIO_FREQ_HZ), metavar="HZ",
                         help="expected downlink frequency (default: search the whole recorded band)")
-    parser.add_argument("--search-bw", type=positive(float), default=10e3, metavar="HZ",
+    parser.add_argument("--search-bw", type=finite_float("--search-bw", 1.0, 50e6, "Hz"), default=10e3, metavar="HZ",
                         help="with --freq: search +-HZ around it (default 10000)")
     parser.add_argument("--report", metavar="DIR", help="write waterfall.png, elevation.png, report.json, report.html")
     parser.add_argument("--format", choices=("text", "json"), default="text")

@@ -21,8 +21,10 @@ from groundstation.dsp.modems import MODEMS
 from groundstation.errors import UserError
 from groundstation.recordings.kissfile import KissStats, looks_like_kiss, read_kiss_file
 from groundstation.commands.progress import Progress
-from groundstation.recordings.readers import open_recording
+from groundstation.recordings.readers import open_recording, recording_files
+from groundstation.outputs.atomic import refuse_same_file
 from groundstation.outputs.sinks import FORMATS, OpenSink
+from groundstation.validation import OFFSET_HZ, finite_float
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_recording_options(parser)
     parser.add_argument("--iq", action="store_true", help="insist that the input is IQ (stereo WAV, raw IQ)")
     tuning = parser.add_argument_group("where the signal is (IQ inputs)")
-    tuning.add_argument("--offset", type=float, default=0.0, metavar="HZ",
+    tuning.add_argument("--offset", type=finite_float("--offset", *OFFSET_HZ), default=0.0, metavar="HZ",
                         help="signal at centre + HZ (default 0); without --sat, +-12 kHz around it is searched")
     tuning.add_argument("--sat", metavar="NAME|NORAD", help="remove this satellite's Doppler (needs --station)")
     tuning.add_argument("--tle", action="append", default=[], metavar="FILE", help="element sets for --sat")
@@ -69,6 +71,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    refuse_same_file({"--out": args.out},
+                     recording_files(args.input) + list(args.tle) + [args.station_file])
     if args.input != "-":
         if not os.path.exists(args.input) and not os.path.exists(args.input + "-meta"):
             raise UserError(f"cannot read {args.input!r}: no such file")

@@ -10,7 +10,6 @@ import numpy as np
 from groundstation.commands.common import (
     add_satellite_options,
     add_station_options,
-    positive,
     station_from,
     targets_from,
 )
@@ -19,6 +18,7 @@ from groundstation.orbits.orbit import Tracker, doppler_shift_hz, from_posix
 from groundstation.outputs.tables import write_rows
 from groundstation.orbits.targets import select_elements
 from groundstation.timefmt import iso_utc, parse_utc
+from groundstation.validation import RADIO_FREQ_HZ, finite_float
 
 MAX_ROWS = 1_000_000
 
@@ -38,10 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_satellite_options(parser)
     add_station_options(parser)
-    parser.add_argument("--freq", type=positive(float), required=True, metavar="HZ", help="downlink frequency")
+    parser.add_argument("--freq", type=finite_float("--freq", *RADIO_FREQ_HZ), required=True, metavar="HZ", help="downlink frequency")
     parser.add_argument("--start", required=True, metavar="ISO8601")
     parser.add_argument("--end", required=True, metavar="ISO8601")
-    parser.add_argument("--step", type=positive(float), default=10.0, metavar="S", help="seconds between rows (default 10)")
+    parser.add_argument("--step", type=finite_float("--step", 0.001, 86400.0, "s"), default=10.0, metavar="S", help="seconds between rows (default 10)")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.set_defaults(func=run)
 

@@ -16,6 +16,7 @@ import urllib.request
 from groundstation.orbits.catalog import load_catalog
 from groundstation.orbits.elements import cache_dir, parse_tle_text
 from groundstation.errors import UserError
+from groundstation.validation import bounded_int
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     update.add_argument("--url", default=CELESTRAK_GP_URL, help=f"GP API address (default {CELESTRAK_GP_URL})")
-    update.add_argument("--norad", type=int, action="append", default=[], help="also fetch this NORAD number")
+    update.add_argument("--norad", type=bounded_int("--norad", 1, 339999), action="append", default=[], help="also fetch this NORAD number")
     update.set_defaults(func=run_update)
 
 

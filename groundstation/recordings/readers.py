@@ -204,6 +204,22 @@ def _finite(samples: np.ndarray, path: str, position: int) -> np.ndarray:
     return samples
 
 
+def recording_files(path: str) -> list[str]:
+    """Every file that reading ``path`` touches (a SigMF pair both), for the same-file check of outputs.
+
+    >>> recording_files("pass.sigmf-meta")
+    ['pass.sigmf-meta', 'pass.sigmf-data']
+    >>> recording_files("-")
+    []
+    """
+    if path == "-":
+        return []
+    if re.search(r"\.sigmf-(meta|data)?$", path, re.IGNORECASE):
+        base = re.sub(r"\.sigmf-(meta|data)?$", "", path, flags=re.IGNORECASE)
+        return [base + ".sigmf-meta", base + ".sigmf-data"]
+    return [path]
+
+
 def open_recording(
     path: str,
     datatype: str | None = None,
