@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timezone
 
 from groundstation.orbits.catalog import Catalog, CatalogEntry, normalise_name
-from groundstation.orbits.elements import ElementSet, ElementStore
+from groundstation.orbits.elements import ElementSet, ElementStore, check_element_set
 from groundstation.errors import UserError
 from groundstation.timefmt import iso_utc
 
@@ -102,6 +102,7 @@ def select_elements(target: Target, store: ElementStore, start: datetime, end: d
             f"SGP4 is meaningless that far out. Use --start near the epoch (e.g. --start {epoch}), "
             "`groundstation tle update`, --tle with a matching set, or --force."
         )
+    check_element_set(element_set, start, end)
     if age_days > WARN_AGE_DAYS:
         log.warning(
             "%s: element set epoch %s is %.0f days from the times asked; positions may be off by many km",
