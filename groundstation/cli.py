@@ -63,7 +63,7 @@ def _configure_logging(verbosity: int) -> None:
 
 
 #: A value that starts with '-' but is numbers (``-33.9,18.4``, ``-1e3``, ``-2500,-125``), not an option.
-_NEGATIVE_VALUE = re.compile(r"^-(\d|\.\d)[\d.eE+\-,]*$")
+_NEGATIVE_VALUE = re.compile(r"^-(\d|\.\d|inf|nan)[\w.+\-,]*$", re.IGNORECASE)
 
 
 def join_negative_values(argv: list[str]) -> list[str]:
@@ -121,7 +121,10 @@ def main(argv: list[str] | None = None) -> int:
             print("groundstation: error: stdout is closed; redirect it to a file or /dev/null", file=sys.stderr)
         return 2
     parser = build_parser()
-    args = parser.parse_args(join_negative_values(list(sys.argv[1:] if argv is None else argv)))
+    try:
+        args = parser.parse_args(join_negative_values(list(sys.argv[1:] if argv is None else argv)))
+    except SystemExit as stop:  # a usage error (already printed as one line), --help or --version
+        return stop.code if isinstance(stop.code, int) else 2
     _configure_logging(args.verbose)
     if args.command is None:
         parser.print_help(sys.stderr)

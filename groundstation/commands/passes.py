@@ -15,6 +15,8 @@ from groundstation.commands.common import (
     window,
 )
 from groundstation.errors import UserError
+from groundstation.outputs.atomic import refuse_same_file
+from groundstation.outputs.plots import plot_format
 from groundstation.orbits.orbit import Pass, Tracker
 from groundstation.outputs.tables import write_rows
 from groundstation.orbits.targets import select_elements
@@ -81,6 +83,9 @@ def pass_row(item: Pass, with_doppler: bool) -> dict:
 def run(args: argparse.Namespace) -> int:
     if not -90 <= args.min_elevation < 90:
         raise UserError(f"--min-elevation {args.min_elevation} must be between -90 and 90 degrees")
+    if args.plot:
+        plot_format(args.plot, "--plot")
+    refuse_same_file({"--plot": args.plot}, list(args.tle) + [args.station_file])
     station = station_from(args)
     start, end = window(start_from(args), args.hours, args.days)
     targets, store = targets_from(args)

@@ -160,8 +160,12 @@ class WavWriter:
     def __exit__(self, exc_type, exc_value, traceback) -> None:
         if exc_type is None:
             self.close()
-        else:
-            self._atomic.discard()
+            return
+        try:
+            self._wave.close()  # before the file goes, or its __del__ writes to a closed file
+        except (OSError, ValueError):
+            pass
+        self._atomic.discard()
 
     def write(self, samples: np.ndarray) -> None:
         self._wave.writeframes(np.clip(np.rint(samples * 32767.0), -32767, 32767).astype("<i2").tobytes())
