@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import timedelta
 
@@ -20,6 +21,9 @@ from groundstation.orbits.orbit import Tracker
 from groundstation.commands.progress import Progress
 from groundstation.recordings.readers import open_recording
 from groundstation.orbits.targets import select_elements
+from groundstation.outputs.tables import json_safe
+from groundstation.outputs.atomic import refuse_same_file
+from groundstation.recordings.readers import recording_files
 from groundstation.validation import RADIO_FREQ_HZ, finite_float
 
 EXAMPLES = """examples:
@@ -60,6 +64,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from groundstation.detection.check import check_recording
 
+    report_files = {f"--report ({name})": os.path.join(args.report, name) if args.report else None
+                    for name in ("waterfall.png", "elevation.png", "report.json", "report.html")}
+    refuse_same_file(report_files, recording_files(args.recording) + list(args.tle) + [args.station_file])
+    if args.report and os.path.exists(args.report) and not os.path.isdir(args.report):
+        raise UserError(f"--report: {args.report!r} is a file; give a folder name")
     recording = open_recording(args.recording, args.datatype, args.samplerate, args.center_freq, args.start_time)
     if not recording.datatype.is_complex:
         raise UserError(f"{args.recording}: check needs an IQ recording (this one is real audio)")
@@ -81,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
 
         result.numbers["report"] = write_report(result, args.report)
     if args.format == "json":
-        json.dump(result.numbers, sys.stdout, indent=2)
+        json.dump(json_safe(result.numbers), sys.stdout, indent=2, allow_nan=False, default=str)
         print()
     else:
         for frame in result.frames:

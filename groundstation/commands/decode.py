@@ -136,6 +136,9 @@ def run_recording(args: argparse.Namespace) -> int:
     recording = open_recording(args.input, args.datatype, args.samplerate, args.center_freq, args.start_time)
     if args.iq and not recording.datatype.is_complex:
         raise UserError(f"{args.input}: --iq given, but this input is real (mono audio); drop --iq")
+    if recording.datatype.is_complex and abs(args.offset) >= recording.rate_sps / 2:
+        raise UserError(f"--offset {args.offset:g} Hz is outside the recorded band (+-{recording.rate_sps / 2:g} Hz "
+                        f"around the centre at {recording.rate_sps:g} S/s); give an offset inside it")
     if args.sigmf_annotate and recording.kind != "sigmf":
         raise UserError("--sigmf-annotate needs a SigMF input (.sigmf-meta)")
     doppler = doppler_function(args, recording) if recording.datatype.is_complex else None

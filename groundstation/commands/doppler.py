@@ -20,7 +20,7 @@ from groundstation.orbits.targets import select_elements
 from groundstation.timefmt import iso_utc, parse_utc
 from groundstation.validation import RADIO_FREQ_HZ, finite_float
 
-MAX_ROWS = 1_000_000
+MAX_ROWS = 100_000
 
 EXAMPLES = """examples:
   groundstation doppler --sat Malligyong-1 --station 37.57,126.98 --freq 435e6 \\

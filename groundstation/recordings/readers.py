@@ -261,6 +261,9 @@ def open_recording(
         recording.start_time = start
     if not recording.rate_sps or recording.rate_sps <= 0:
         raise UserError(f"{path!r}: the sample rate is not known; give --samplerate")
+    check_number(recording.rate_sps, f"{path}: sample rate", *SAMPLE_RATE_SPS)
+    if recording.centre_hz is not None:
+        check_number(recording.centre_hz, f"{path}: centre frequency", 0, RADIO_FREQ_HZ[1], "Hz")
     return recording
 
 
