@@ -151,6 +151,25 @@ def check_number(value, where: str, low: float | None = None, high: float | None
     return number
 
 
+def json_number(value, where: str, low: float | None = None, high: float | None = None, unit: str = "",
+                low_inclusive: bool = True, integer: bool = False):
+    """A number from a JSON document: like :func:`check_number`, but text such as ``"435MHz"`` or ``"5"``
+    is refused (the field must hold a JSON number).
+
+    >>> json_number(2.0, "core:header_bytes", 0, None, "bytes", integer=True)
+    2
+    >>> json_number("5", "core:header_bytes", 0, None, "bytes", integer=True)
+    Traceback (most recent call last):
+    ...
+    groundstation.errors.UserError: core:header_bytes: '5' is not a whole number; give a value of at least 0 bytes
+    """
+    if isinstance(value, str):
+        wanted = _range_text(low, high, unit)
+        shown = repr(value) if len(value) <= 40 else repr(value[:37] + "...")
+        raise UserError(f"{where}: {shown} is not {'a whole number' if integer else 'a number'}; give {wanted}")
+    return check_number(value, where, low, high, unit, low_inclusive, integer)
+
+
 def require_type(value, kinds: type | tuple[type, ...], where: str, wanted: str):
     """``value`` if it is one of ``kinds`` (JSON types), else :class:`UserError` saying what was expected.
 

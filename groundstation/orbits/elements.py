@@ -68,7 +68,7 @@ class ElementSet:
 
 def tle_checksum(line: str) -> int:
     """The TLE checksum: digits summed, each '-' counts 1, modulo 10."""
-    return sum(int(char) if char.isdigit() else 1 if char == "-" else 0 for char in line[:68]) % 10
+    return sum(int(char) if char in "0123456789" else 1 if char == "-" else 0 for char in line[:68]) % 10
 
 
 def _alpha5_number(text: str) -> int:
@@ -151,7 +151,7 @@ def _check_tle_line(line: str, number: int, source: str, line_number: int) -> No
         raise UserError(f"{where}: expected TLE line {number}, found {line[:20]!r}")
     if len(line) != TLE_LINE_LENGTH:
         raise UserError(f"{where}: TLE line {number} has {len(line)} characters, not {TLE_LINE_LENGTH}")
-    if not line[68].isdigit() or tle_checksum(line) != int(line[68]):
+    if line[68] not in "0123456789" or tle_checksum(line) != int(line[68]):
         raise UserError(f"{where}: bad checksum (last digit {line[68]}, computed {tle_checksum(line)})")
 
 

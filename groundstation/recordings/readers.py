@@ -30,7 +30,7 @@ import numpy as np
 from groundstation.recordings.block import Block
 from groundstation.errors import UserError
 from groundstation.timefmt import parse_utc
-from groundstation.validation import RADIO_FREQ_HZ, SAMPLE_RATE_SPS, check_number, require_type
+from groundstation.validation import RADIO_FREQ_HZ, SAMPLE_RATE_SPS, check_number, json_number, require_type
 
 log = logging.getLogger(__name__)
 
@@ -360,21 +360,23 @@ def read_sigmf_meta(meta_path: str) -> dict:
         raise UserError(f"{meta_path!r}: global has no core:datatype; not valid SigMF metadata")
     require_type(info["core:datatype"], str, f"{where} core:datatype", "a datatype name such as cf32_le or cu8")
     if info.get("core:sample_rate") is not None:
-        check_number(info["core:sample_rate"], f"{where} core:sample_rate", *SAMPLE_RATE_SPS)
+        info["core:sample_rate"] = json_number(info["core:sample_rate"], f"{where} core:sample_rate", *SAMPLE_RATE_SPS)
     if "core:num_channels" in info:
-        check_number(info["core:num_channels"], f"{where} core:num_channels", 1, 1 << 16, integer=True)
+        info["core:num_channels"] = json_number(info["core:num_channels"], f"{where} core:num_channels", 1, 1 << 16,
+                                                integer=True)
     for index, capture in enumerate(captures):
         field = f"{where} captures[{index}]"
         require_type(capture, dict, field, "an object")
         if capture.get("core:frequency") is not None:
-            check_number(capture["core:frequency"], f"{field} core:frequency", 0, RADIO_FREQ_HZ[1], "Hz")
+            capture["core:frequency"] = json_number(capture["core:frequency"], f"{field} core:frequency", 0,
+                                                    RADIO_FREQ_HZ[1], "Hz")
         if capture.get("core:datetime") is not None:
             require_type(capture["core:datetime"], str, f"{field} core:datetime",
                          "an ISO 8601 UTC time such as 2024-06-12T14:22:00Z")
         for key in ("core:header_bytes", "core:sample_start"):
             if capture.get(key) is not None:
-                check_number(capture[key], f"{field} {key}", 0, 1 << 62, "bytes" if "bytes" in key else "",
-                             integer=True)
+                capture[key] = json_number(capture[key], f"{field} {key}", 0, 1 << 62,
+                                           "bytes" if "bytes" in key else "", integer=True)
     for index, annotation in enumerate(annotations):
         require_type(annotation, dict, f"{where} annotations[{index}]", "an object")
     return {"global": info, "captures": captures, "annotations": annotations}
