@@ -179,6 +179,8 @@ def rows() -> dict[str, Row]:
                                      "1e-9"], "--beacon-interval"),
         "many transmissions": Row([*SIMULATE, "--duration", "80000", "--beacon-interval", "0.1", "--out",
                                    "s.sigmf-meta"], "transmissions"),
+        "frame too long for the sample rate": Row([*SIMULATE, "--duration", "5", "--samplerate", "5e7", "--out",
+                                                   "s.sigmf-meta"], "lower --samplerate"),
         "duration 5e6": Row([*SIMULATE, "--duration", "5e6", "--out", "s.sigmf-meta"], "--duration"),
         "output larger than the disk": Row([*SIMULATE, "--modem", "cw", "--duration", "86000", "--samplerate", "1e8",
                                             "--out", "s.sigmf-meta"], "GB free"),

@@ -6,6 +6,8 @@ import argparse
 import logging
 from datetime import timedelta
 
+import numpy as np
+
 from frames import Ax25Frame, FrameError
 from groundstation.commands.common import (
     add_satellite_options,
@@ -20,8 +22,10 @@ from groundstation.orbits.orbit import Tracker
 from groundstation.commands.progress import Progress
 from groundstation.simulation.simulator import (
     SimulationConfig,
+    beacon_frames,
     channel_grid,
     default_rate_sps,
+    modem_levels,
     simulate,
 )
 from groundstation.orbits.targets import select_elements
@@ -38,6 +42,8 @@ MAX_DURATION_S = 86400.0  # a day: far longer than any pass
 MIN_BEACON_INTERVAL_S = 0.1
 MAX_TRANSMISSIONS = 100_000
 MAX_FRAMES = 10_000
+#: One transmission is made whole at the recording's rate (about 45 bytes a sample in all): keep it to ~300 MB.
+MAX_BURST_SAMPLES = 6_000_000
 MAX_LINE_CHARS = 4096
 
 EXAMPLES = """examples:
@@ -124,6 +130,15 @@ def read_frames_file(path: str) -> list[Ax25Frame]:
     return frames
 
 
+def longest_frame_s(config: SimulationConfig) -> float:
+    """Seconds on air of the longest frame the modem will send (0 for cw, morse and none)."""
+    spec = config.modem
+    if spec.kind in ("none", "cw", "morse"):
+        return 0.0
+    frames = config.frames or beacon_frames(1, config.tracker.element_set.norad, np.random.default_rng(0))
+    return max(len(modem_levels(frame, spec)) for frame in frames) / spec.baud
+
+
 def parse_interferer(text: str | None) -> tuple[float, float] | None:
     if text is None:
         return None
@@ -185,6 +200,11 @@ def run(args: argparse.Namespace) -> int:
     )
     max_doppler_hz = float(abs(channel_grid(config).doppler_hz).max()) + abs(args.drift)
     config.rate_sps = args.samplerate or default_rate_sps(spec, args.freq, args.offset, max_doppler_hz)
+    longest_s = longest_frame_s(config)
+    if longest_s * config.rate_sps > MAX_BURST_SAMPLES:
+        raise UserError(f"--samplerate {config.rate_sps:g} S/s: a {longest_s:.2f} s {spec.name} frame would take "
+                        f"{longest_s * config.rate_sps:.3g} samples in memory (at most {MAX_BURST_SAMPLES:g}); "
+                        "lower --samplerate or send shorter frames")
     transmissions = duration_s / args.beacon_interval
     if spec.kind not in ("none", "cw") and transmissions > MAX_TRANSMISSIONS:
         raise UserError(f"--beacon-interval {args.beacon_interval:g} s over {duration_s:.0f} s is {transmissions:.0f} "

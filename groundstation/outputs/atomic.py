@@ -21,6 +21,10 @@ refused before anything is opened for writing.
 ...     pass
 >>> open(path).read(), sorted(os.listdir(folder))
 ('done', ['out.txt'])
+>>> with atomic_write(os.devnull, "w") as file:  # not a regular file: written in place, never replaced
+...     _ = file.write("gone")
+>>> import stat; stat.S_ISCHR(os.stat(os.devnull).st_mode)
+True
 >>> refuse_same_file({"--out": path}, [path])  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
@@ -32,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 
@@ -101,13 +106,30 @@ def check_free_space(path: str, needed_bytes: float, option: str) -> None:
 
 
 class AtomicFile:
-    """A temporary file beside ``path``; :meth:`commit` renames it into place, :meth:`discard` removes it."""
+    """A temporary file beside ``path``; :meth:`commit` renames it into place, :meth:`discard` removes it.
+
+    A symlink is followed (the file it points to is replaced, the link stays). A path that exists and
+    is not a regular file (``/dev/null``, a FIFO, a terminal) is written directly: it cannot be replaced.
+    """
 
     def __init__(self, path: str, mode: str = "wb", option: str = "--out", encoding: str | None = None) -> None:
         if "b" not in mode and encoding is None:
             encoding = "utf-8"
-        self.path = path
         self.option = option
+        self.temporary = None
+        if os.path.islink(path):
+            path = os.path.realpath(path)
+        self.path = path
+        try:
+            status = os.stat(path)
+        except (OSError, ValueError):
+            status = None
+        if status is not None and not stat.S_ISREG(status.st_mode):
+            try:
+                self.file = open(path, mode, encoding=encoding)
+            except OSError as error:
+                raise UserError(f"{option}: cannot write {path!r}: {error.strerror}") from None
+            return
         folder = check_writable_folder(path, option)
         try:
             handle, self.temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.",
@@ -118,6 +140,12 @@ class AtomicFile:
 
     def commit(self) -> None:
         """Flush, sync and rename into place (permissions as a new file would get)."""
+        if self.temporary is None:
+            try:
+                self.file.close()
+            except OSError as error:
+                raise UserError(f"{self.option}: cannot write {self.path!r}: {error.strerror}") from None
+            return
         try:
             self.file.flush()
             os.fsync(self.file.fileno())
@@ -131,10 +159,11 @@ class AtomicFile:
             raise UserError(f"{self.option}: cannot write {self.path!r}: {error.strerror}") from None
 
     def discard(self) -> None:
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, ValueError):
             self.file.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.temporary)
+        if self.temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.temporary)
 
 
 @contextlib.contextmanager
