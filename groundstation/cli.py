@@ -66,6 +66,10 @@ def _configure_logging(verbosity: int) -> None:
 _NEGATIVE_VALUE = re.compile(r"^-(\d|\.\d|inf|nan)[\w.+\-,]*$", re.IGNORECASE)
 
 
+#: Options whose value is a name, never a negative number: "-1" there stays a usage error.
+_NAMES_NOT_NUMBERS = {"--sat"}
+
+
 def join_negative_values(argv: list[str]) -> list[str]:
     """``--station -33.9,18.4`` -> ``--station=-33.9,18.4``, so argparse does not take the value for an option.
 
@@ -80,8 +84,8 @@ def join_negative_values(argv: list[str]) -> list[str]:
             joined += argv[index:]
             break
         following = argv[index + 1] if index + 1 < len(argv) else None
-        if (arg.startswith("--") and "=" not in arg and len(arg) > 2 and following is not None
-                and _NEGATIVE_VALUE.match(following)):
+        if (arg.startswith("--") and "=" not in arg and len(arg) > 2 and arg not in _NAMES_NOT_NUMBERS
+                and following is not None and _NEGATIVE_VALUE.match(following)):
             joined.append(f"{arg}={following}")
             index += 2
             continue
@@ -134,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
         return code
     except UserError as error:
-        print(f"groundstation: error: {error}", file=sys.stderr)
+        text = " ".join(str(error).split("\n"))  # one line, whatever a file name or value held
+        print(f"groundstation: error: {text}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # `groundstation decode x | head`: the reader left; not an error.

@@ -42,6 +42,7 @@ MAX_DURATION_S = 86400.0  # a day: far longer than any pass
 MIN_BEACON_INTERVAL_S = 0.1
 MAX_TRANSMISSIONS = 100_000
 MAX_FRAMES = 10_000
+MAX_MORSE_CHARACTERS = 1_000_000
 #: One transmission is made whole at the recording's rate (about 45 bytes a sample in all): keep it to ~300 MB.
 MAX_BURST_SAMPLES = 6_000_000
 MAX_LINE_CHARS = 4096
@@ -206,6 +207,10 @@ def run(args: argparse.Namespace) -> int:
                         f"{longest_s * config.rate_sps:.3g} samples in memory (at most {MAX_BURST_SAMPLES:g}); "
                         "lower --samplerate or send shorter frames")
     transmissions = duration_s / args.beacon_interval
+    if spec.kind == "morse" and transmissions * len(args.morse_text) > MAX_MORSE_CHARACTERS:
+        raise UserError(f"--morse-text of {len(args.morse_text)} characters every {args.beacon_interval:g} s over "
+                        f"{duration_s:.0f} s is more than {MAX_MORSE_CHARACTERS} characters to key; "
+                        "use a shorter text or a longer --beacon-interval")
     if spec.kind not in ("none", "cw") and transmissions > MAX_TRANSMISSIONS:
         raise UserError(f"--beacon-interval {args.beacon_interval:g} s over {duration_s:.0f} s is {transmissions:.0f} "
                         f"transmissions, more than {MAX_TRANSMISSIONS}; use a longer interval or a shorter recording")

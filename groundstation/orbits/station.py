@@ -41,7 +41,7 @@ def parse_station(text: str) -> Station:
     if len(parts) not in (2, 3):
         raise UserError(f"--station: {text!r} is not LAT,LON[,ALT_M] (e.g. 39.0,125.75,30)")
     ranges = (("latitude", LATITUDE_DEG), ("longitude", LONGITUDE_DEG), ("altitude", ALTITUDE_M))
-    values = [check_number(part, f"--station {text}: {label}", *limits) for part, (label, limits) in zip(parts, ranges)]
+    values = [check_number(part, f"--station {text!r}: {label}", *limits) for part, (label, limits) in zip(parts, ranges)]
     return Station(values[0], values[1], values[2] if len(values) == 3 else 0.0, f"{values[0]:.4f},{values[1]:.4f}")
 
 
