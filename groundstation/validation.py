@@ -170,6 +170,25 @@ def json_number(value, where: str, low: float | None = None, high: float | None 
     return check_number(value, where, low, high, unit, low_inclusive, integer)
 
 
+def read_limited(path, max_bytes: int, what: str, hint: str) -> bytes:
+    """The bytes of ``path``, reading at most ``max_bytes + 1`` (so ``/dev/zero`` or a huge file cannot fill
+    memory); :class:`UserError` naming ``what`` (the option) if there is more. ``OSError`` is the caller's.
+
+    >>> import os
+    >>> read_limited(os.devnull, 10, "--tle", "give a TLE file")
+    b''
+    >>> read_limited("/dev/zero", 10, "--tle", "give a TLE file")  # doctest: +SKIP
+    Traceback (most recent call last):
+    ...
+    groundstation.errors.UserError: --tle: '/dev/zero' holds more than 10 bytes; give a TLE file
+    """
+    with open(path, "rb") as file:
+        data = file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise UserError(f"{what}: {str(path)!r} holds more than {max_bytes} bytes; {hint}")
+    return data
+
+
 def require_type(value, kinds: type | tuple[type, ...], where: str, wanted: str):
     """``value`` if it is one of ``kinds`` (JSON types), else :class:`UserError` saying what was expected.
 

@@ -190,13 +190,13 @@ def rows() -> dict[str, Row]:
         "pass 0": Row([*SIMULATE, "--pass", "0", "--out", "s.sigmf-meta"], "--pass"),
         "seed negative": Row([*SIMULATE, "--duration", "5", "--seed", "-1", "--out", "s.sigmf-meta"], "--seed"),
         "norad 0": Row(["tle", "update", "--norad", "0"], "--norad"),
-        "huge station file": Row(["passes", *SAT, "--station-file", "big.toml", *NEAR_EPOCH], "too big",
+        "huge station file": Row(["passes", *SAT, "--station-file", "big.toml", *NEAR_EPOCH], "too big|more than",
                                  files={"big.toml": "#" * (2 << 20)}),
         "frames file with a huge line": Row([*SIMULATE, "--duration", "5", "--out", "s.sigmf-meta", "--frames",
                                              "long.txt"], "longer than", files={"long.txt": "A>B:" + "x" * 100_000}),
         "kiss frame that never ends": Row(["decode", "open.kiss"], "longer than .* dropped", code=0,
                                           files={"open.kiss": b"\xc0\x00" + b"x" * 200_000}),
-        "sigmf meta too big": Row(["decode", "big.sigmf-meta"], "too big",
+        "sigmf meta too big": Row(["decode", "big.sigmf-meta"], "too big|more than",
                                   files={"big.sigmf-meta": b" " * (65 << 20), "big.sigmf-data": b"\x00" * 64}),
         # --- wrong JSON types in SigMF metadata
         "sigmf sample rate text": sigmf("core:sample_rate.*'fast' is not a number", global__core_sample_rate="fast"),
@@ -393,3 +393,12 @@ def test_broken_pipe_is_quiet(tmp_path):
                                capture_output=True)
     assert completed.stdout.count(b"\n") == 1
     assert b"Traceback" not in completed.stderr and b"Exception ignored" not in completed.stderr, completed.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero on this system")
+@pytest.mark.parametrize("option", ["--station-file", "--tle"])
+def test_an_endless_file_is_refused_in_bounded_memory(option, run_cli):
+    """``/dev/zero`` has no end: reading stops at the size limit instead of filling memory."""
+    args = ["passes", *SAT, *NEAR_EPOCH, option, "/dev/zero"] + ([] if option == "--station-file" else SEOUL)
+    result = run_cli(*args)
+    assert result.code == 2 and "holds more than" in result.err and result.err.count("\n") == 1, result.err

@@ -29,7 +29,7 @@ from importlib import resources
 from pathlib import Path
 
 from groundstation.errors import UserError
-from groundstation.validation import check_number
+from groundstation.validation import check_number, read_limited
 
 log = logging.getLogger(__name__)
 
@@ -353,11 +353,8 @@ def read_elements(path: str | Path) -> list[ElementSet]:
     try:
         if Path(path).is_dir():
             raise UserError(f"--tle: {str(path)!r} is a directory; give a TLE or OMM file")
-        size = Path(path).stat().st_size
-        if size > MAX_ELEMENT_FILE_BYTES:
-            raise UserError(f"--tle: {str(path)!r} is {size} bytes, more than any element file "
-                            f"({MAX_ELEMENT_FILE_BYTES} at most); split it")
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
+        text = read_limited(path, MAX_ELEMENT_FILE_BYTES, "--tle",
+                            "more than any element file; split it").decode("utf-8", errors="replace")
     except OSError as error:
         raise UserError(f"--tle: cannot read {str(path)!r}: {error.strerror}") from None
     return parse_elements(text, str(path))

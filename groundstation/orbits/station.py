@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from groundstation.errors import UserError
-from groundstation.validation import ALTITUDE_M, LATITUDE_DEG, LONGITUDE_DEG, check_number
+from groundstation.validation import ALTITUDE_M, LATITUDE_DEG, LONGITUDE_DEG, check_number, read_limited
 
 #: A station file larger than this is not a station file (it is read whole).
 MAX_STATION_FILE_BYTES = 1 << 20
@@ -51,10 +51,8 @@ def read_station_file(path: str | Path) -> Station:
     try:
         if path.is_dir():
             raise UserError(f"--station-file: {str(path)!r} is a directory; give a .qth or TOML file")
-        if path.stat().st_size > MAX_STATION_FILE_BYTES:
-            raise UserError(f"--station-file: {str(path)!r} is {path.stat().st_size} bytes, too big for a station "
-                            "file; give a .qth or TOML file")
-        text = path.read_bytes().decode("utf-8")
+        text = read_limited(path, MAX_STATION_FILE_BYTES, "--station-file",
+                            "too big for a station file; give a .qth or TOML file").decode("utf-8")
     except OSError as error:
         raise UserError(f"--station-file: cannot read {str(path)!r}: {error.strerror}") from None
     except UnicodeDecodeError as error:

@@ -30,7 +30,14 @@ import numpy as np
 from groundstation.recordings.block import Block
 from groundstation.errors import UserError
 from groundstation.timefmt import parse_utc
-from groundstation.validation import RADIO_FREQ_HZ, SAMPLE_RATE_SPS, check_number, json_number, require_type
+from groundstation.validation import (
+    RADIO_FREQ_HZ,
+    SAMPLE_RATE_SPS,
+    check_number,
+    json_number,
+    read_limited,
+    require_type,
+)
 
 log = logging.getLogger(__name__)
 
@@ -336,12 +343,8 @@ def read_sigmf_meta(meta_path: str) -> dict:
     :class:`UserError` naming the file and the field.
     """
     try:
-        size = os.path.getsize(meta_path)
-        if size > MAX_META_BYTES:
-            raise UserError(f"{meta_path!r}: {size} bytes is too big for SigMF metadata (at most {MAX_META_BYTES}); "
-                            "is it a data file named .sigmf-meta?")
-        with open(meta_path, "rb") as file:
-            text = file.read().decode("utf-8")
+        text = read_limited(meta_path, MAX_META_BYTES, "SigMF metadata",
+                            "too big for metadata: is it a data file named .sigmf-meta?").decode("utf-8")
         document = json.loads(text)
     except OSError as error:
         raise UserError(f"cannot read {meta_path!r}: {error.strerror}") from None
