@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import sys
+import warnings
 
 from groundstation import __version__
 from groundstation.commands import (
@@ -60,6 +61,13 @@ def _configure_logging(verbosity: int) -> None:
     # Library logs above WARNING at -v only; third-party noise stays at WARNING.
     for noisy in ("matplotlib", "PIL", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    warnings.showwarning = _warning_as_log_line
+
+
+def _warning_as_log_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """A Python warning (numpy, sigmf) as one log line, without the source file and line it came from."""
+    text = " ".join(str(message).split())
+    logging.getLogger("groundstation").warning("%s", text)
 
 
 #: A value that starts with '-' but is numbers (``-33.9,18.4``, ``-1e3``, ``-2500,-125``), not an option.

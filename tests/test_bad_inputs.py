@@ -402,3 +402,20 @@ def test_an_endless_file_is_refused_in_bounded_memory(option, run_cli):
     args = ["passes", *SAT, *NEAR_EPOCH, option, "/dev/zero"] + ([] if option == "--station-file" else SEOUL)
     result = run_cli(*args)
     assert result.code == 2 and "holds more than" in result.err and result.err.count("\n") == 1, result.err
+
+
+def test_read_only_folder_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, run_cli):
+    """A folder that refuses new files (read-only file system): one line naming --out, the input intact."""
+    import tempfile
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    make_inputs(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    before = snapshot(tmp_path)
+    result = run_cli("decode", "good.kiss", "--out", "frames.txt")
+    assert result.code == 2 and result.err.count("\n") == 1, result.err
+    assert "--out" in result.err and "Read-only file system" in result.err
+    assert snapshot(tmp_path) == before
