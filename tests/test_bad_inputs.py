@@ -181,6 +181,8 @@ def rows() -> dict[str, Row]:
                                    "s.sigmf-meta"], "transmissions"),
         "frame too long for the sample rate": Row([*SIMULATE, "--duration", "5", "--samplerate", "5e7", "--out",
                                                    "s.sigmf-meta"], "lower --samplerate"),
+        "check at a rate it cannot hold": Row(["check", "cap.cu8", "--samplerate", "2e7", "--center-freq", "435e6",
+                                               "--start-time", "2024-06-12T14:24Z", *SAT, *SEOUL], "decimate"),
         "duration 5e6": Row([*SIMULATE, "--duration", "5e6", "--out", "s.sigmf-meta"], "--duration"),
         "output larger than the disk": Row([*SIMULATE, "--modem", "cw", "--duration", "86000", "--samplerate", "1e8",
                                             "--out", "s.sigmf-meta"], "GB free"),

@@ -26,6 +26,9 @@ from groundstation.outputs.atomic import refuse_same_file
 from groundstation.recordings.readers import recording_files
 from groundstation.validation import RADIO_FREQ_HZ, finite_float
 
+#: check holds spectra of 0.5 s at the full rate: about 100 MB a MS/s, so ~350 MB at this rate (an RTL-SDR's top).
+MAX_RATE_SPS = 3.2e6
+
 EXAMPLES = """examples:
   groundstation check pass.sigmf-meta --sat Malligyong-1 --station 37.57,126.98 --freq 435e6 --report out/
   groundstation check capture.cu8 --samplerate 2.4e6 --center-freq 436e6 --start-time 2024-06-12T14:22:00Z \\
@@ -72,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
     recording = open_recording(args.recording, args.datatype, args.samplerate, args.center_freq, args.start_time)
     if not recording.datatype.is_complex:
         raise UserError(f"{args.recording}: check needs an IQ recording (this one is real audio)")
+    if recording.rate_sps > MAX_RATE_SPS:
+        raise UserError(f"{args.recording}: {recording.rate_sps:g} S/s is more than check handles ({MAX_RATE_SPS:g} S/s: "
+                        "its memory grows by about 100 MB a MS/s); decimate the recording first")
     if recording.start_time is None:
         raise UserError(f"{args.recording}: the start time is unknown; give --start-time")
     (target,), store = targets_from(args)
