@@ -80,6 +80,12 @@ def run(args: argparse.Namespace) -> int:
                         "its memory grows by about 100 MB a MS/s); decimate the recording first")
     if recording.start_time is None:
         raise UserError(f"{args.recording}: the start time is unknown; give --start-time")
+    if args.freq is not None and recording.centre_hz is not None:
+        half_band_hz = recording.rate_sps / 2
+        if abs(args.freq - recording.centre_hz) - args.search_bw >= half_band_hz:
+            raise UserError(f"--freq {args.freq:g} Hz +-{args.search_bw:g} Hz is outside the recorded band "
+                            f"({recording.centre_hz - half_band_hz:.0f} to {recording.centre_hz + half_band_hz:.0f} Hz): "
+                            "this recording cannot tell; give a --freq inside it")
     (target,), store = targets_from(args)
     end = recording.start_time + timedelta(seconds=recording.duration_s or 0)
     tracker = Tracker(select_elements(target, store, recording.start_time, end, args.force), station_from(args),

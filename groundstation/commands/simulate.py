@@ -201,6 +201,11 @@ def run(args: argparse.Namespace) -> int:
     )
     max_doppler_hz = float(abs(channel_grid(config).doppler_hz).max()) + abs(args.drift)
     config.rate_sps = args.samplerate or default_rate_sps(spec, args.freq, args.offset, max_doppler_hz)
+    needed_hz = abs(args.offset) + max_doppler_hz + spec.bandwidth_hz() / 2
+    if args.samplerate and needed_hz > config.rate_sps / 2:
+        raise UserError(f"--samplerate {config.rate_sps:g} S/s records +-{config.rate_sps / 2:g} Hz, but the signal "
+                        f"reaches {needed_hz:.0f} Hz from the centre (offset {args.offset:g} Hz, Doppler up to "
+                        f"{max_doppler_hz:.0f} Hz, {spec.bandwidth_hz():.0f} Hz wide); raise --samplerate or lower --offset")
     longest_s = longest_frame_s(config)
     if longest_s * config.rate_sps > MAX_BURST_SAMPLES:
         raise UserError(f"--samplerate {config.rate_sps:g} S/s: a {longest_s:.2f} s {spec.name} frame would take "
