@@ -187,6 +187,7 @@ def rows() -> dict[str, Row]:
                                          "outside the recorded band"),
         "simulate a signal outside the band": Row([*SIMULATE, "--duration", "5", "--samplerate", "48000", "--offset",
                                                    "30000", "--out", "s.sigmf-meta"], "raise --samplerate"),
+        "decode at a rate no modem fits": Row(["decode", "rec.sigmf-meta", "--samplerate", "1000"], "too slow"),
         "duration 5e6": Row([*SIMULATE, "--duration", "5e6", "--out", "s.sigmf-meta"], "--duration"),
         "output larger than the disk": Row([*SIMULATE, "--modem", "cw", "--duration", "86000", "--samplerate", "1e8",
                                             "--out", "s.sigmf-meta"], "GB free"),

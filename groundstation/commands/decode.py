@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 DECODABLE = ["auto"] + [name for name, spec in MODEMS.items() if spec.carries_frames and spec.carrier == "fm"]
 PROGRESS_MIN_S = 5.0
+MIN_AUDIO_RATE_SPS = 9600
 
 EXAMPLES = """examples:
   groundstation decode pass.wav                                   # receiver audio, every modem that fits
@@ -144,6 +145,9 @@ def run_recording(args: argparse.Namespace) -> int:
     doppler = doppler_function(args, recording) if recording.datatype.is_complex else None
     decoder = Decoder(recording.rate_sps, recording.datatype.is_complex, args.modem, recording.start_time,
                       args.offset, doppler, repair=not args.no_repair)
+    if decoder.audio_rate_sps < MIN_AUDIO_RATE_SPS:
+        raise UserError(f"{args.input}: {recording.rate_sps:g} samples/s is too slow for any modem (AFSK 1200 needs "
+                        f"{MIN_AUDIO_RATE_SPS} of audio); check --samplerate")
     log.info("%s: %s, %g samples/s, modems %s", args.input, recording.datatype.name, recording.rate_sps,
              ", ".join(spec.name for spec in decoder.specs))
     duration_s = recording.duration_s
