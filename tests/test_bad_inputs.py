@@ -308,6 +308,7 @@ def test_bad_input(name, tmp_path, monkeypatch, run_cli):
     last = result.err.strip().splitlines()[-1] if result.err.strip() else ""
     if row.code == 2:
         assert last.startswith("groundstation"), result.err
+        assert "error" in last and result.err.count("error:") == 1, result.err
         assert re.search(row.message, last), result.err
     else:
         assert re.search(row.message, result.err), result.err
