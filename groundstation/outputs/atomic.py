@@ -117,6 +117,8 @@ class AtomicFile:
             encoding = "utf-8"
         self.option = option
         self.temporary = None
+        if not path.strip():
+            raise UserError(f"{option}: the file name is empty; give one")
         if os.path.islink(path):
             path = os.path.realpath(path)
         self.path = path
