@@ -318,6 +318,15 @@ def test_bad_input(name, tmp_path, monkeypatch, run_cli):
     assert not left, f"files left behind: {left}"
 
 
+def test_a_user_set_with_a_bundled_epoch_is_the_one_used(tmp_path, monkeypatch, run_cli):
+    """``--tle`` with the epoch of a bundled set but other elements: the user's set is used, not ignored."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    bad = tmp_path / "same-epoch.tle"
+    bad.write_text(tle_with((1, 20, "164.24788005"), (2, 52, "17.50000000")))
+    result = run_cli("passes", *SAT, *SEOUL, *NEAR_EPOCH, "--tle", bad)
+    assert result.code == 2 and "below the surface" in result.err, result.err
+
+
 def test_at_least_sixty_rows():
     assert len(ROWS) >= 60
 

@@ -393,13 +393,18 @@ class ElementStore:
                     log.warning("skipping %s in the tle update cache: %s", path.name, error)
                     continue
         for path in user_files:
-            store.add(read_elements(path))
+            store.add(read_elements(path), replace=True)
         return store
 
-    def add(self, sets: list[ElementSet]) -> None:
+    def add(self, sets: list[ElementSet], replace: bool = False) -> None:
+        """Add ``sets``; a set with the epoch of one already held is skipped, or takes its place if ``replace``
+        (the user's ``--tle`` files win over bundled and cached sets)."""
         for element_set in sets:
             known = self._by_norad[element_set.norad]
-            if all(other.epoch != element_set.epoch for other in known):
+            same = [index for index, other in enumerate(known) if other.epoch == element_set.epoch]
+            if same and replace:
+                known[same[0]] = element_set
+            elif not same:
                 known.append(element_set)
                 known.sort(key=lambda s: s.epoch)
 
