@@ -132,6 +132,10 @@ class Ax25Frame:
 
         >>> Ax25Frame.from_tnc2("N0CALL-1>CQ,WIDE1-1*:hi<0x0d>").to_bytes()[-3:]
         b'hi\\r'
+        >>> Ax25Frame.from_tnc2("N0CALL>CQ:\u0100")
+        Traceback (most recent call last):
+        ...
+        frames.errors.FrameError: AX.25: character '\u0100' at 0 of the info field is not one byte; write bytes above 0xFF as <0xNN> escapes
         """
         head, separator, info_text = line.rstrip("\r\n").partition(":")
         source, arrow, rest = head.partition(">")
@@ -144,7 +148,14 @@ class Ax25Frame:
             digipeaters = tuple(
                 Address(digi.callsign, digi.ssid, index <= last) for index, digi in enumerate(digipeaters)
             )
-        info = re.sub(rb"<0x([0-9a-fA-F]{2})>", lambda m: bytes([int(m.group(1), 16)]), info_text.encode("latin-1"))
+        try:
+            info_bytes = info_text.encode("latin-1")
+        except UnicodeEncodeError as error:
+            raise FrameError(
+                f"AX.25: character {info_text[error.start]!r} at {error.start} of the info field is not one byte; "
+                "write bytes above 0xFF as <0xNN> escapes"
+            ) from None
+        info = re.sub(rb"<0x([0-9a-fA-F]{2})>", lambda m: bytes([int(m.group(1), 16)]), info_bytes)
         return cls(
             destination=Address.parse(destination, ch=True),
             source=Address.parse(source, ch=False),

@@ -28,6 +28,8 @@ FEND = 0xC0
 FESC = 0xDB
 TFEND = 0xDC
 TFESC = 0xDD
+#: Longest escaped frame a deframer holds: AX.25 with a 2048-byte info field, every byte escaped.
+MAX_FRAME_BYTES = 8192
 
 
 class KissCommand(enum.IntEnum):
@@ -136,16 +138,23 @@ class KissDeframer:
 
     Bytes before the first FEND are discarded, as are empty frames (FEND FEND).
     A malformed frame is counted in :attr:`errors` and passed to ``on_error``,
-    never raised: one bad frame must not stop a live stream.
+    never raised: one bad frame must not stop a live stream. A frame longer
+    than ``max_frame_bytes`` (escaped; longer than any TNC sends) is dropped the
+    same way, so memory stays bounded whatever the stream holds.
 
     >>> deframer = KissDeframer()
     >>> list(deframer.feed(b"\\xc0\\x00he")), list(deframer.feed(b"llo\\xc0"))
     ([], [KissFrame(port=0, command=0, data=b'hello')])
+    >>> small = KissDeframer(max_frame_bytes=4)
+    >>> list(small.feed(b"\\xc0\\x00toolong\\xc0\\x00ok\\xc0")), small.errors
+    ([KissFrame(port=0, command=0, data=b'ok')], 1)
     """
 
-    def __init__(self, on_error: Callable[[FrameError], None] | None = None) -> None:
+    def __init__(self, on_error: Callable[[FrameError], None] | None = None,
+                 max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
         self._pending = bytearray()
         self._in_frame = False
+        self._max_frame_bytes = max_frame_bytes
         self._on_error = on_error
         self.errors = 0
         #: Byte offset in the whole stream where the pending (unfinished) frame began.
@@ -160,10 +169,11 @@ class KissDeframer:
             if fend_at < 0:
                 if self._in_frame:
                     self._pending += chunk[start:]
+                    self._drop_if_too_long()
                 break
             if self._in_frame and (self._pending or fend_at > start):
                 self._pending += chunk[start:fend_at]
-                frame = self._finish()
+                frame = None if self._drop_if_too_long() else self._finish()
                 if frame is not None:
                     yield frame
             self._in_frame = True
@@ -171,6 +181,18 @@ class KissDeframer:
             self.pending_start = self._consumed + fend_at
             start = fend_at + 1
         self._consumed += len(chunk)
+
+    def _drop_if_too_long(self) -> bool:
+        """Past the limit: report once, drop what is held, skip to the next FEND. True if dropped."""
+        if len(self._pending) <= self._max_frame_bytes:
+            return False
+        self.errors += 1
+        if self._on_error is not None:
+            self._on_error(FrameError(f"KISS: frame starting at stream byte {self.pending_start} is longer than "
+                                      f"{self._max_frame_bytes} bytes (no TNC sends that); dropped"))
+        self._pending.clear()
+        self._in_frame = False
+        return True
 
     def _finish(self) -> KissFrame | None:
         body = bytes(self._pending)

@@ -23,12 +23,28 @@ def iso_utc(moment: datetime, timespec: str = "milliseconds") -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
+#: Times this program can work with: the space age to the end of SGP4's two-digit epoch years.
+EARLIEST_YEAR, LATEST_YEAR = 1957, 2056
+
+
 def parse_utc(text: str, option: str = "time") -> datetime:
-    """Parse ISO 8601 text; a time without zone is taken as UTC. ``option`` names it in errors."""
+    """Parse ISO 8601 text; a time without zone is taken as UTC. ``option`` names it in errors.
+
+    >>> parse_utc("9999-12-31T23:59Z", "--start")
+    Traceback (most recent call last):
+    ...
+    groundstation.errors.UserError: --start: 9999-12-31T23:59Z is outside 1957 to 2056; give a time in that span
+    """
+    if not isinstance(text, str):
+        raise UserError(f"{option}: {text!r} is not an ISO 8601 time (e.g. 2024-06-07T05:01:07Z)")
     try:
         moment = datetime.fromisoformat(text.strip().replace("z", "Z").replace("Z", "+00:00"))
-    except ValueError:
-        raise UserError(f"{option}: {text!r} is not an ISO 8601 time (e.g. 2024-06-07T05:01:07Z)") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise UserError(f"{option}: {shown!r} is not an ISO 8601 time (e.g. 2024-06-07T05:01:07Z)") from None
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise UserError(f"{option}: {text.strip()} is outside {EARLIEST_YEAR} to {LATEST_YEAR}; give a time in that span")
+    return moment

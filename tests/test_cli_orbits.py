@@ -85,7 +85,7 @@ def test_station_files(run_cli, tmp_path):
         (["--sat", "Chollima-1"], "nothing reached orbit"),
         (["--sat", "Maligyong"], "did you mean: .*Malligyong"),
         (["--sat", "58400", "--start", "2026-12-01T00:00Z"], "no set within 90 days.*2026-08-21T14:47:51Z.*--start 2026-08-21"),
-        (["--sat", "58400", "--station", "95,0", *NEAR_EPOCH], "latitude 95"),
+        (["--sat", "58400", "--station", "95,0", *NEAR_EPOCH], "latitude: 95 degrees is outside"),
         (["--sat", "58400", "--station", "north", *NEAR_EPOCH], "LAT,LON"),
         (["--sat", "58400", "--start", "yesterday"], "ISO 8601"),
     ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import timedelta
 
@@ -12,7 +13,6 @@ from groundstation.commands.common import (
     add_satellite_options,
     add_station_options,
     elements_for,
-    positive,
     station_from,
     targets_from,
 )
@@ -21,7 +21,13 @@ from groundstation.detection.verdict import CANNOT_TELL, EXIT_CODES
 from groundstation.errors import UserError
 from groundstation.orbits.catalog import load_catalog
 from groundstation.orbits.orbit import Tracker
-from groundstation.recordings.readers import open_recording
+from groundstation.outputs.atomic import refuse_same_file
+from groundstation.outputs.tables import json_safe
+from groundstation.recordings.readers import open_recording, recording_files
+from groundstation.validation import RADIO_FREQ_HZ, finite_float
+
+#: check holds spectra of 0.5 s at the full rate: about 100 MB a MS/s, so ~350 MB at this rate (an RTL-SDR's top).
+MAX_RATE_SPS = 3.2e6
 
 EXAMPLES = """examples:
   groundstation check pass.sigmf-meta --sat Malligyong-1 --station 37.57,126.98 --freq 435e6 --report out/
@@ -49,9 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("recording", help="an IQ recording (.sigmf-meta, .cu8, .cs16, .cf32, stereo .wav)")
     add_satellite_options(parser)
     add_station_options(parser)
-    parser.add_argument("--freq", type=positive(float), metavar="HZ",
+    parser.add_argument("--freq", type=finite_float("--freq", *RADIO_FREQ_HZ), metavar="HZ",
                         help="expected downlink frequency (default: search the whole recorded band)")
-    parser.add_argument("--search-bw", type=positive(float), default=10e3, metavar="HZ",
+    parser.add_argument("--search-bw", type=finite_float("--search-bw", 1.0, 50e6, "Hz"), default=10e3, metavar="HZ",
                         help="with --freq: search +-HZ around it (default 10000)")
     parser.add_argument("--min-elevation", type=float, default=0.0, metavar="DEG",
                         help="search only while the satellite is at least DEG above the horizon (default 0)")
@@ -65,11 +71,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from groundstation.detection.check import check_recording
 
+    report_files = {f"--report ({name})": os.path.join(args.report, name) if args.report else None
+                    for name in ("waterfall.png", "elevation.png", "report.json", "report.html")}
+    refuse_same_file(report_files, recording_files(args.recording) + list(args.tle) + [args.station_file])
+    if args.report and os.path.exists(args.report) and not os.path.isdir(args.report):
+        raise UserError(f"--report: {args.report!r} is a file; give a folder name")
     recording = open_recording(args.recording, args.datatype, args.samplerate, args.center_freq, args.start_time)
     if not recording.is_complex:
         raise UserError(f"{args.recording}: check needs an IQ recording (this one is real audio)")
     if not -90.0 <= args.min_elevation < 90.0:
         raise UserError(f"--min-elevation {args.min_elevation:g}: give degrees from -90 to 90")
+    if recording.rate_sps > MAX_RATE_SPS:
+        raise UserError(f"{args.recording}: {recording.rate_sps:g} S/s is more than check handles ({MAX_RATE_SPS:g} S/s: "
+                        "its memory grows by about 100 MB a MS/s); decimate the recording first")
     (target,), store = targets_from(args)
     station = station_from(args)
     if recording.start_time is None:
@@ -96,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
 
         result.report_paths = write_report(result, args.report)
     if args.format == "json":
-        json.dump(result.to_json(), sys.stdout, indent=2)
+        json.dump(json_safe(result.to_json()), sys.stdout, indent=2, allow_nan=False, default=str)
         print()
     else:
         for frame in result.frames:

@@ -12,6 +12,7 @@ from groundstation.orbits.elements import ElementSet, ElementStore
 from groundstation.orbits.station import Station, parse_station, read_station_file
 from groundstation.orbits.targets import Target, choose_elements, resolve_target
 from groundstation.timefmt import parse_utc
+from groundstation.validation import RADIO_FREQ_HZ, SAMPLE_RATE_SPS, finite_float
 
 
 def add_satellite_options(parser: argparse.ArgumentParser, many: bool = False) -> None:
@@ -35,9 +36,10 @@ def add_station_options(parser: argparse.ArgumentParser, required: bool = True) 
 def add_recording_options(parser: argparse.ArgumentParser) -> None:
     """What a raw recording cannot tell by itself."""
     source = parser.add_argument_group("when the recording cannot tell")
-    source.add_argument("--samplerate", type=positive(float), metavar="SPS")
+    source.add_argument("--samplerate", type=finite_float("--samplerate", *SAMPLE_RATE_SPS), metavar="SPS",
+                        help="samples per second (1000 to 1e8)")
     source.add_argument("--datatype", metavar="TYPE", help="SigMF datatype: cu8, ci8, ci16_le, cf32_le, ri16_le, ...")
-    source.add_argument("--center-freq", type=positive(float), metavar="HZ", help="the recording's centre frequency")
+    source.add_argument("--center-freq", type=finite_float("--center-freq", *RADIO_FREQ_HZ), metavar="HZ", help="the recording's centre frequency")
     source.add_argument("--start-time", metavar="ISO8601", help="UTC time of the first sample")
 
 
@@ -66,18 +68,11 @@ def start_from(args: argparse.Namespace) -> datetime:
 
 
 def positive(kind):
-    """An argparse type: a number > 0."""
+    """An argparse type: a finite number > 0 (kept for callers outside this package; prefer
+    :func:`groundstation.validation.finite_float` with a physical range)."""
+    from groundstation.validation import bounded_int
 
-    def convert(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
-        return value
-
-    return convert
+    return bounded_int("number", 1) if kind is int else finite_float("number", 0, None, low_inclusive=False)
 
 
 def window(start: datetime, hours: float | None, days: float | None) -> tuple[datetime, datetime]:

@@ -20,15 +20,18 @@ from groundstation.dsp.decoder import Decoder, run_decoder
 from groundstation.dsp.modems import decodable
 from groundstation.errors import UserError
 from groundstation.orbits.orbit import Tracker
+from groundstation.outputs.atomic import refuse_same_file
 from groundstation.outputs.sinks import FORMATS, OpenSink
 from groundstation.recordings.kissfile import KissStats, looks_like_kiss, read_kiss_file
-from groundstation.recordings.readers import open_recording
+from groundstation.recordings.readers import open_recording, recording_files
 from groundstation.recordings.writers import add_sigmf_annotations
+from groundstation.validation import OFFSET_HZ, finite_float
 
 log = logging.getLogger(__name__)
 
 DECODABLE = ["auto"] + [spec.name for spec in decodable()]
 PROGRESS_MIN_S = 5.0
+MIN_AUDIO_RATE_SPS = 9600
 
 EXAMPLES = """examples:
   groundstation decode pass.wav                                   # receiver audio, every modem that fits
@@ -57,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_recording_options(parser)
     parser.add_argument("--iq", action="store_true", help="insist that the input is IQ (stereo WAV, raw IQ)")
     tuning = parser.add_argument_group("where the signal is (IQ inputs)")
-    tuning.add_argument("--offset", type=float, default=0.0, metavar="HZ",
+    tuning.add_argument("--offset", type=finite_float("--offset", *OFFSET_HZ), default=0.0, metavar="HZ",
                         help="signal at centre + HZ (default 0); without --sat, +-12 kHz around it is searched")
     tuning.add_argument("--sat", metavar="NAME|NORAD", help="remove this satellite's Doppler (needs --station)")
     tuning.add_argument("--tle", action="append", default=[], metavar="FILE", help="element sets for --sat")
@@ -70,6 +73,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    refuse_same_file({"--out": args.out},
+                     recording_files(args.input) + list(args.tle) + [args.station_file])
     if args.input != "-":
         if not os.path.exists(args.input) and not os.path.exists(args.input + "-meta"):
             raise UserError(f"cannot read {args.input!r}: no such file")
@@ -126,6 +131,9 @@ def run_recording(args: argparse.Namespace) -> int:
     recording = open_recording(args.input, args.datatype, args.samplerate, args.center_freq, args.start_time)
     if args.iq and not recording.datatype.is_complex:
         raise UserError(f"{args.input}: --iq given, but this input is real (mono audio); drop --iq")
+    if recording.datatype.is_complex and abs(args.offset) >= recording.rate_sps / 2:
+        raise UserError(f"--offset {args.offset:g} Hz is outside the recorded band (+-{recording.rate_sps / 2:g} Hz "
+                        f"around the centre at {recording.rate_sps:g} S/s); give an offset inside it")
     if args.sigmf_annotate and recording.kind != "sigmf":
         raise UserError("--sigmf-annotate needs a SigMF input (.sigmf-meta)")
     if not recording.is_complex and (args.sat or args.offset):
@@ -133,6 +141,9 @@ def run_recording(args: argparse.Namespace) -> int:
     doppler = doppler_correction(args, recording) if recording.is_complex else None
     decoder = Decoder(recording.rate_sps, recording.is_complex, args.modem, args.offset, doppler,
                       repair=not args.no_repair)
+    if decoder.audio_rate_sps < MIN_AUDIO_RATE_SPS:
+        raise UserError(f"{args.input}: {recording.rate_sps:g} samples/s is too slow for any modem (AFSK 1200 needs "
+                        f"{MIN_AUDIO_RATE_SPS} of audio); check --samplerate")
     log.info("%s: %s, %g samples/s, modems %s", args.input, recording.datatype.name, recording.rate_sps,
              ", ".join(spec.name for spec in decoder.specs))
     duration_s = recording.duration_s

@@ -9,7 +9,6 @@ from groundstation.commands.common import (
     add_satellite_options,
     add_station_options,
     elements_for,
-    positive,
     station_from,
     targets_from,
 )
@@ -17,8 +16,9 @@ from groundstation.errors import UserError
 from groundstation.orbits.orbit import Tracker, doppler_rows
 from groundstation.outputs.tables import write_rows
 from groundstation.timefmt import parse_utc
+from groundstation.validation import RADIO_FREQ_HZ, finite_float
 
-MAX_ROWS = 1_000_000
+MAX_ROWS = 100_000
 
 EXAMPLES = """examples:
   groundstation doppler --sat Malligyong-1 --station 37.57,126.98 --freq 435e6 \\
@@ -36,10 +36,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_satellite_options(parser)
     add_station_options(parser)
-    parser.add_argument("--freq", type=positive(float), required=True, metavar="HZ", help="downlink frequency")
+    parser.add_argument("--freq", type=finite_float("--freq", *RADIO_FREQ_HZ), required=True, metavar="HZ", help="downlink frequency")
     parser.add_argument("--start", required=True, metavar="ISO8601")
     parser.add_argument("--end", required=True, metavar="ISO8601")
-    parser.add_argument("--step", type=positive(float), default=10.0, metavar="S", help="seconds between rows (default 10)")
+    parser.add_argument("--step", type=finite_float("--step", 0.001, 86400.0, "s"), default=10.0, metavar="S", help="seconds between rows (default 10)")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.set_defaults(func=run)
 

@@ -10,7 +10,6 @@ from groundstation.commands.common import (
     add_satellite_options,
     add_station_options,
     elements_for,
-    positive,
     start_from,
     station_from,
     targets_from,
@@ -18,13 +17,17 @@ from groundstation.commands.common import (
 )
 from groundstation.errors import UserError
 from groundstation.orbits.orbit import Pass, Tracker
+from groundstation.outputs.atomic import refuse_same_file
+from groundstation.outputs.plots import plot_format
 from groundstation.outputs.tables import write_rows
 from groundstation.timefmt import iso_utc
+from groundstation.validation import RADIO_FREQ_HZ, finite_float
 
 log = logging.getLogger(__name__)
 
 COLUMNS = ["norad", "name", "aos", "tca", "los", "aos_azimuth_deg", "los_azimuth_deg", "max_elevation_deg",
            "duration_s", "sunlit"]
+MAX_SEARCH_DAYS = 90  # SGP4 is refused beyond 90 days from an epoch anyway
 DOPPLER_COLUMNS = ["doppler_aos_hz", "doppler_tca_hz", "doppler_los_hz"]
 
 EXAMPLES = """examples:
@@ -47,11 +50,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_station_options(parser)
     parser.add_argument("--start", metavar="ISO8601", help="start of the search (default: now), e.g. 2024-06-12T06:00Z")
     length = parser.add_mutually_exclusive_group()
-    length.add_argument("--hours", type=positive(float), help="length of the search in hours (default 24)")
-    length.add_argument("--days", type=positive(float), help="length of the search in days")
-    parser.add_argument("--min-elevation", type=float, default=0.0, metavar="DEG",
+    length.add_argument("--hours", type=finite_float("--hours", 0, MAX_SEARCH_DAYS * 24, "hours", low_inclusive=False), help="length of the search in hours (default 24)")
+    length.add_argument("--days", type=finite_float("--days", 0, MAX_SEARCH_DAYS, "days", low_inclusive=False), help="length of the search in days")
+    parser.add_argument("--min-elevation", type=finite_float("--min-elevation", -90.0, 89.0, "degrees"), default=0.0, metavar="DEG",
                         help="minimum elevation of a pass in degrees (default 0)")
-    parser.add_argument("--freq", type=positive(float), metavar="HZ", help="downlink frequency: add the Doppler shift")
+    parser.add_argument("--freq", type=finite_float("--freq", *RADIO_FREQ_HZ), metavar="HZ", help="downlink frequency: add the Doppler shift")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.add_argument("--plot", metavar="FILE.png", help="draw the sky track of each pass on a polar plot")
     parser.set_defaults(func=run)
@@ -80,6 +83,9 @@ def pass_row(item: Pass, with_doppler: bool) -> dict:
 def run(args: argparse.Namespace) -> int:
     if not -90 <= args.min_elevation < 90:
         raise UserError(f"--min-elevation {args.min_elevation} must be between -90 and 90 degrees")
+    if args.plot:
+        plot_format(args.plot, "--plot")
+    refuse_same_file({"--plot": args.plot}, list(args.tle) + [args.station_file])
     station = station_from(args)
     start, end = window(start_from(args), args.hours, args.days)
     targets, store = targets_from(args)

@@ -6,12 +6,13 @@ import argparse
 import logging
 from datetime import timedelta
 
+import numpy as np
+
 from frames import Ax25Frame, FrameError
 from groundstation.commands.common import (
     add_satellite_options,
     add_station_options,
     elements_for,
-    positive,
     start_from,
     station_from,
     targets_from,
@@ -20,18 +21,39 @@ from groundstation.commands.progress import Progress
 from groundstation.dsp.modems import modem, simulatable
 from groundstation.errors import UserError
 from groundstation.orbits.orbit import Tracker
+from groundstation.outputs.atomic import check_free_space, refuse_same_file
+from groundstation.recordings.readers import parse_datatype
 from groundstation.recordings.writers import WRITE_DATATYPES
 from groundstation.simulation.simulator import (
     SimulationConfig,
+    beacon_frames,
     channel_grid,
     default_rate_sps,
+    modem_levels,
     simulate,
 )
 from groundstation.timefmt import iso_utc
+from groundstation.validation import (
+    DRIFT_HZ,
+    OFFSET_HZ,
+    RADIO_FREQ_HZ,
+    SAMPLE_RATE_SPS,
+    bounded_int,
+    check_number,
+    finite_float,
+)
 
 log = logging.getLogger(__name__)
 
 PASS_SEARCH_DAYS = 3
+MAX_DURATION_S = 86400.0  # a day: far longer than any pass
+MIN_BEACON_INTERVAL_S = 0.1
+MAX_TRANSMISSIONS = 100_000
+MAX_FRAMES = 10_000
+MAX_MORSE_CHARACTERS = 1_000_000
+#: One transmission is made whole at the recording's rate (about 45 bytes a sample in all): keep it to ~300 MB.
+MAX_BURST_SAMPLES = 6_000_000
+MAX_LINE_CHARS = 4096
 
 EXAMPLES = """examples:
   groundstation simulate --sat Malligyong-1 --station 37.57,126.98 --start 2024-06-12T06:00Z --pass 2 \\
@@ -54,64 +76,86 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_satellite_options(parser)
     add_station_options(parser)
     when = parser.add_mutually_exclusive_group(required=True)
-    when.add_argument("--pass", dest="pass_number", type=positive(int), metavar="N",
+    when.add_argument("--pass", dest="pass_number", type=bounded_int("--pass", 1, 1000), metavar="N",
                       help="the Nth pass after --start (default now): the recording runs from AOS to LOS")
-    when.add_argument("--duration", type=positive(float), metavar="S", help="record S seconds from --start")
+    when.add_argument("--duration", type=finite_float("--duration", 0, MAX_DURATION_S, "s", low_inclusive=False),
+                      metavar="S", help="record S seconds from --start")
     parser.add_argument("--start", metavar="ISO8601", help="recording start (with --duration) or pass search start")
-    parser.add_argument("--freq", type=positive(float), required=True, metavar="HZ", help="transmitter frequency")
+    parser.add_argument("--freq", type=finite_float("--freq", *RADIO_FREQ_HZ), required=True, metavar="HZ", help="transmitter frequency")
     parser.add_argument("--modem", required=True, choices=[spec.name for spec in simulatable()],
                         metavar="NAME", help="afsk1200, fsk9600-g3ruh, ..., cw, morse, none")
     parser.add_argument("--out", required=True, metavar="FILE.sigmf-meta", help="the SigMF recording to write")
-    parser.add_argument("--samplerate", type=positive(float), metavar="SPS",
+    parser.add_argument("--samplerate", type=finite_float("--samplerate", *SAMPLE_RATE_SPS), metavar="SPS",
                         help="sample rate (default: the lowest standard rate that holds signal, offset and Doppler)")
     parser.add_argument("--datatype", choices=WRITE_DATATYPES, default="cf32_le", help="sample format (default cf32_le)")
-    parser.add_argument("--offset", type=float, default=0.0, metavar="HZ",
+    parser.add_argument("--offset", type=finite_float("--offset", *OFFSET_HZ), default=0.0, metavar="HZ",
                         help="where the signal sits relative to the recording's centre (default 0)")
-    parser.add_argument("--drift", type=float, default=0.0, metavar="HZ",
+    parser.add_argument("--drift", type=finite_float("--drift", *DRIFT_HZ), default=0.0, metavar="HZ",
                         help="transmitter oscillator drift over the recording (linear, default 0)")
-    parser.add_argument("--cn0", type=float, metavar="DBHZ",
+    parser.add_argument("--cn0", type=finite_float("--cn0", -20.0, 120.0, "dB-Hz"), metavar="DBHZ",
                         help="C/N0 at closest approach (default 60 dB-Hz unless --tx-power-dbm is given)")
-    parser.add_argument("--tx-power-dbm", type=float, metavar="P", help="transmitter power: C/N0 from the link budget")
-    parser.add_argument("--tx-gain-dbi", type=float, default=0.0, metavar="G")
-    parser.add_argument("--rx-gain-dbi", type=float, default=0.0, metavar="G")
-    parser.add_argument("--noise-figure-db", type=float, default=2.0, metavar="NF")
-    parser.add_argument("--beacon-interval", type=positive(float), default=10.0, metavar="S",
+    parser.add_argument("--tx-power-dbm", type=finite_float("--tx-power-dbm", -100.0, 100.0, "dBm"), metavar="P", help="transmitter power: C/N0 from the link budget")
+    parser.add_argument("--tx-gain-dbi", type=finite_float("--tx-gain-dbi", -50.0, 80.0, "dBi"), default=0.0, metavar="G")
+    parser.add_argument("--rx-gain-dbi", type=finite_float("--rx-gain-dbi", -50.0, 80.0, "dBi"), default=0.0, metavar="G")
+    parser.add_argument("--noise-figure-db", type=finite_float("--noise-figure-db", 0.0, 50.0, "dB"), default=2.0, metavar="NF")
+    parser.add_argument("--beacon-interval", type=finite_float("--beacon-interval", MIN_BEACON_INTERVAL_S, 86400.0, "s"),
+                        default=10.0, metavar="S",
                         help="seconds between frames (default 10)")
     parser.add_argument("--frames", metavar="FILE", help="frames to send, one TNC2 monitor line each (SRC>DST:info)")
     parser.add_argument("--morse-text", default="SIMULATED BEACON", help="what the morse modem keys")
     parser.add_argument("--interferer", metavar="HZ,DBM",
                         help="a fixed-frequency terrestrial carrier at centre + HZ, received at DBM")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0): same seed, same samples")
+    parser.add_argument("--seed", type=bounded_int("--seed", 0, 2**63 - 1), default=0, help="random seed (default 0): same seed, same samples")
     parser.add_argument("--audio", metavar="FILE.wav",
                         help="also write 48 kHz audio as a receiver with perfect Doppler correction hears it")
     parser.set_defaults(func=run)
 
 
 def read_frames_file(path: str) -> list[Ax25Frame]:
+    """The frames of a ``--frames`` file, read line by line (at most MAX_FRAMES frames, MAX_LINE_CHARS a line)."""
+    frames = []
     try:
-        lines = open(path, encoding="utf-8").read().splitlines()
+        with open(path, encoding="utf-8", newline="") as file:
+            for number, line in enumerate(iter(lambda: file.readline(MAX_LINE_CHARS + 1), ""), 1):
+                if len(line) > MAX_LINE_CHARS:
+                    raise UserError(f"--frames {path}, line {number}: longer than {MAX_LINE_CHARS} characters; "
+                                    "one TNC2 monitor line (SRC>DST:info) a line")
+                line = line.rstrip("\r\n")
+                if not line.strip() or line.startswith("#"):
+                    continue
+                if len(frames) >= MAX_FRAMES:
+                    raise UserError(f"--frames: {path!r} holds more than {MAX_FRAMES} frames; give fewer")
+                try:
+                    frames.append(Ax25Frame.from_tnc2(line))
+                except FrameError as error:
+                    raise UserError(f"--frames {path}, line {number}: {error}") from None
     except OSError as error:
         raise UserError(f"--frames: cannot read {path!r}: {error.strerror}") from None
-    frames = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        try:
-            frames.append(Ax25Frame.from_tnc2(line))
-        except FrameError as error:
-            raise UserError(f"--frames {path}, line {number}: {error}") from None
+    except UnicodeDecodeError as error:
+        raise UserError(f"--frames: {path!r} is not UTF-8 text (byte {error.start} of a line); "
+                        "give TNC2 monitor lines") from None
     if not frames:
         raise UserError(f"--frames: {path!r} holds no frames")
     return frames
 
 
+def longest_frame_s(config: SimulationConfig) -> float:
+    """Seconds on air of the longest frame the modem will send (0 for cw, morse and none)."""
+    spec = config.modem
+    if spec.kind in ("none", "cw", "morse"):
+        return 0.0
+    frames = config.frames or beacon_frames(1, config.tracker.element_set.norad, np.random.default_rng(0))
+    return max(len(modem_levels(frame, spec)) for frame in frames) / spec.baud
+
+
 def parse_interferer(text: str | None) -> tuple[float, float] | None:
     if text is None:
         return None
-    try:
-        offset_hz, power_dbm = (float(part) for part in text.split(","))
-    except ValueError:
-        raise UserError(f"--interferer: {text!r} is not HZ,DBM (e.g. 2500,-120)") from None
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise UserError(f"--interferer: {text!r} is not HZ,DBM (e.g. 2500,-120)")
+    offset_hz = check_number(parts[0], f"--interferer {text}: offset", *OFFSET_HZ)
+    power_dbm = check_number(parts[1], f"--interferer {text}: power", -250.0, 30.0, "dBm")
     return offset_hz, power_dbm
 
 
@@ -121,6 +165,11 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--out: {args.out!r} must end in .sigmf-meta")
     if args.cn0 is not None and args.tx_power_dbm is not None:
         raise UserError("give --cn0 or --tx-power-dbm, not both")
+    data_path = args.out[: -len("meta")] + "data"
+    if args.audio and not args.audio.lower().endswith(".wav"):
+        raise UserError(f"--audio: {args.audio!r} must end in .wav")
+    refuse_same_file({"--out": args.out, "--out (data)": data_path, "--audio": args.audio},
+                     list(args.tle) + [args.station_file, args.frames])
     station = station_from(args)
     (target,), store = targets_from(args)
     search_start = start_from(args)
@@ -160,6 +209,26 @@ def run(args: argparse.Namespace) -> int:
     )
     max_doppler_hz = float(abs(channel_grid(config).doppler_hz).max()) + abs(args.drift)
     config.rate_sps = args.samplerate or default_rate_sps(spec, args.freq, args.offset, max_doppler_hz)
+    needed_hz = abs(args.offset) + max_doppler_hz + spec.bandwidth_hz() / 2
+    if args.samplerate and needed_hz > config.rate_sps / 2:
+        raise UserError(f"--samplerate {config.rate_sps:g} S/s records +-{config.rate_sps / 2:g} Hz, but the signal "
+                        f"reaches {needed_hz:.0f} Hz from the centre (offset {args.offset:g} Hz, Doppler up to "
+                        f"{max_doppler_hz:.0f} Hz, {spec.bandwidth_hz():.0f} Hz wide); raise --samplerate or lower --offset")
+    longest_s = longest_frame_s(config)
+    if longest_s * config.rate_sps > MAX_BURST_SAMPLES:
+        raise UserError(f"--samplerate {config.rate_sps:g} S/s: a {longest_s:.2f} s {spec.name} frame would take "
+                        f"{longest_s * config.rate_sps:.3g} samples in memory (at most {MAX_BURST_SAMPLES:g}); "
+                        "lower --samplerate or send shorter frames")
+    transmissions = duration_s / args.beacon_interval
+    if spec.kind == "morse" and transmissions * len(args.morse_text) > MAX_MORSE_CHARACTERS:
+        raise UserError(f"--morse-text of {len(args.morse_text)} characters every {args.beacon_interval:g} s over "
+                        f"{duration_s:.0f} s is more than {MAX_MORSE_CHARACTERS} characters to key; "
+                        "use a shorter text or a longer --beacon-interval")
+    if spec.kind not in ("none", "cw") and transmissions > MAX_TRANSMISSIONS:
+        raise UserError(f"--beacon-interval {args.beacon_interval:g} s over {duration_s:.0f} s is {transmissions:.0f} "
+                        f"transmissions, more than {MAX_TRANSMISSIONS}; use a longer interval or a shorter recording")
+    data_bytes = duration_s * config.rate_sps * parse_datatype(args.datatype).sample_bytes
+    check_free_space(args.out, data_bytes + (duration_s * 48000 * 2 if args.audio else 0), "--out")
     if args.interferer and abs(config.interferer[0]) >= config.rate_sps / 2:
         raise UserError(f"--interferer at {config.interferer[0]:g} Hz is outside the recorded band "
                         f"(+-{config.rate_sps / 2:g} Hz)")

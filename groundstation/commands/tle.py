@@ -16,6 +16,7 @@ from groundstation.orbits.tle_fetch import (
     fetch_tle,
     save_sets,
 )
+from groundstation.validation import bounded_int
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     update.add_argument("--url", default=CELESTRAK_GP_URL, help=f"GP API address (default {CELESTRAK_GP_URL})")
-    update.add_argument("--norad", type=int, action="append", default=[], help="also fetch this NORAD number")
+    update.add_argument("--norad", type=bounded_int("--norad", 1, 339999), action="append", default=[], help="also fetch this NORAD number")
     update.set_defaults(func=run_update)
 
 

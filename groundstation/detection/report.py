@@ -10,6 +10,7 @@ import os
 import numpy as np
 
 from groundstation.errors import UserError
+from groundstation.outputs.atomic import atomic_write
 from groundstation.outputs.plots import _pyplot, save_figure
 
 
@@ -33,9 +34,9 @@ def write_report(result, folder: str) -> dict[str, str]:
         del paths["elevation"]
     else:
         _elevation_png(result, paths["elevation"])
-    with open(paths["json"], "w", encoding="utf-8") as file:
+    with atomic_write(paths["json"], "w", "--report") as file:
         json.dump(result.to_json(), file, indent=2)
-    with open(paths["html"], "w", encoding="utf-8") as file:
+    with atomic_write(paths["html"], "w", "--report") as file:
         file.write(_html(result, paths))
     return paths
 

@@ -111,6 +111,9 @@ class Decoder:
         self.rate_sps = rate_sps
         self.audio_rate_sps = FmChannel.audio_rate_for(rate_sps) if is_complex else rate_sps
         self.specs = modems_for(modems, self.audio_rate_sps)
+        if not self.specs:
+            raise UserError(f"{rate_sps:g} samples/s is too slow for any modem (AFSK 1200 needs audio at 9600 "
+                            "samples/s or more)")
         self.channel = None
         if is_complex:
             if any(spec.channel != "fm" for spec in self.specs):

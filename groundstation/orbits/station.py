@@ -12,6 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from groundstation.errors import UserError
+from groundstation.validation import (
+    ALTITUDE_M,
+    LATITUDE_DEG,
+    LONGITUDE_DEG,
+    check_number,
+    read_limited,
+)
+
+#: A station file larger than this is not a station file (it is read whole).
+MAX_STATION_FILE_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -22,10 +32,9 @@ class Station:
     name: str = ""
 
     def __post_init__(self) -> None:
-        if not -90 <= self.latitude_deg <= 90:
-            raise UserError(f"station latitude {self.latitude_deg} is outside -90..90 degrees")
-        if not -180 <= self.longitude_deg <= 360:
-            raise UserError(f"station longitude {self.longitude_deg} is outside -180..360 degrees")
+        check_number(self.latitude_deg, "station latitude", *LATITUDE_DEG)
+        check_number(self.longitude_deg, "station longitude", *LONGITUDE_DEG)
+        check_number(self.altitude_m, "station altitude", *ALTITUDE_M)
 
 
 #: Seoul, the demo's default station.
@@ -37,10 +46,8 @@ def parse_station(text: str) -> Station:
     parts = [part.strip() for part in text.split(",")]
     if len(parts) not in (2, 3):
         raise UserError(f"--station: {text!r} is not LAT,LON[,ALT_M] (e.g. 39.0,125.75,30)")
-    try:
-        values = [float(part) for part in parts]
-    except ValueError:
-        raise UserError(f"--station: {text!r} is not LAT,LON[,ALT_M] numbers (e.g. 39.0,125.75,30)") from None
+    ranges = (("latitude", LATITUDE_DEG), ("longitude", LONGITUDE_DEG), ("altitude", ALTITUDE_M))
+    values = [check_number(part, f"--station {text!r}: {label}", *limits) for part, (label, limits) in zip(parts, ranges)]
     return Station(values[0], values[1], values[2] if len(values) == 3 else 0.0, f"{values[0]:.4f},{values[1]:.4f}")
 
 
@@ -48,31 +55,41 @@ def read_station_file(path: str | Path) -> Station:
     """A Gpredict ``.qth`` file (``LAT``, ``LON``, ``ALT`` keys) or TOML (``latitude_deg``, ``longitude_deg``, ``altitude_m``)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.is_dir():
+            raise UserError(f"--station-file: {str(path)!r} is a directory; give a .qth or TOML file")
+        text = read_limited(path, MAX_STATION_FILE_BYTES, "--station-file",
+                            "too big for a station file; give a .qth or TOML file").decode("utf-8")
     except OSError as error:
         raise UserError(f"--station-file: cannot read {str(path)!r}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise UserError(f"--station-file: {str(path)!r} is not UTF-8 text (byte {error.start}); "
+                        "give a .qth or TOML file") from None
     if path.suffix.lower() == ".qth" or text.lstrip().startswith("[QTH]"):
         parser = configparser.ConfigParser()
         try:
             parser.read_string(text)
             section = parser["QTH"]
+            where = f"--station-file {str(path)!r}"
             return Station(
-                float(section["LAT"]),
-                float(section["LON"]),
-                float(section.get("ALT", "0")),
+                check_number(section["LAT"], f"{where}: LAT", *LATITUDE_DEG),
+                check_number(section["LON"], f"{where}: LON", *LONGITUDE_DEG),
+                check_number(section.get("ALT", "0"), f"{where}: ALT", *ALTITUDE_M),
                 section.get("LOCATION", path.stem),
             )
-        except (configparser.Error, KeyError, ValueError) as error:
-            raise UserError(f"--station-file {str(path)!r}: not a Gpredict .qth file with LAT and LON ({error})") from None
+        except (configparser.Error, KeyError) as error:
+            reason = f"no {error}" if isinstance(error, KeyError) else str(error).splitlines()[0]
+            raise UserError(f"--station-file {str(path)!r}: not a Gpredict .qth file with LAT and LON ({reason})") from None
+    where = f"--station-file {str(path)!r}"
     try:
         table = tomllib.loads(text)
         return Station(
-            float(table["latitude_deg"]),
-            float(table["longitude_deg"]),
-            float(table.get("altitude_m", 0.0)),
+            check_number(table["latitude_deg"], f"{where}: latitude_deg", *LATITUDE_DEG),
+            check_number(table["longitude_deg"], f"{where}: longitude_deg", *LONGITUDE_DEG),
+            check_number(table.get("altitude_m", 0.0), f"{where}: altitude_m", *ALTITUDE_M),
             str(table.get("name", path.stem)),
         )
-    except (tomllib.TOMLDecodeError, KeyError, ValueError, TypeError) as error:
+    except (tomllib.TOMLDecodeError, KeyError) as error:
+        reason = f"no {error}" if isinstance(error, KeyError) else str(error).splitlines()[0]
         raise UserError(
-            f"--station-file {str(path)!r}: expected TOML with latitude_deg, longitude_deg [, altitude_m] ({error})"
+            f"{where}: expected TOML with latitude_deg, longitude_deg [, altitude_m] ({reason})"
         ) from None

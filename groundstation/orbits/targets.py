@@ -26,7 +26,7 @@ import numpy as np
 
 from groundstation.errors import UserError
 from groundstation.orbits.catalog import Catalog, CatalogEntry, normalise_name
-from groundstation.orbits.elements import ElementSet, ElementStore
+from groundstation.orbits.elements import ElementSet, ElementStore, check_element_set
 from groundstation.timefmt import iso_utc
 
 log = logging.getLogger(__name__)
@@ -161,6 +161,7 @@ def choose_elements(target: Target, store: ElementStore, start: datetime, end: d
             f"Use --start near a set (e.g. --start {epoch}), `groundstation tle update`, --tle with a matching set, "
             "or --force."
         )
+    check_element_set(element_set, start, end)
     spread_s, neighbours, unknown = along_track_spread_s(sets, element_set, middle)
     choice = Choice(element_set, label, middle, distance_days, inside, spread_s, neighbours, unknown)
     if distance_days > WARN_AGE_DAYS:

@@ -19,6 +19,7 @@ from groundstation.orbits.elements import parse_tle_text
 
 CELESTRAK_GP_URL = "https://celestrak.org/NORAD/elements/gp.php"
 TIMEOUT_S = 20.0
+MAX_RESPONSE_BYTES = 1 << 20
 
 
 def default_norads() -> list[int]:
@@ -32,13 +33,18 @@ def fetch_tle(url: str, norad: int) -> str:
     address = f"{url}{'&' if '?' in url else '?'}{query}"
     try:
         with urllib.request.urlopen(address, timeout=TIMEOUT_S) as response:
-            return response.read().decode("utf-8", errors="replace")
+            body = response.read(MAX_RESPONSE_BYTES + 1)
+    except ValueError as error:  # not a URL at all
+        raise UserError(f"--url: {url!r} is not a web address ({error}); e.g. {CELESTRAK_GP_URL}") from None
     except (urllib.error.URLError, TimeoutError, OSError) as error:
         reason = getattr(error, "reason", error)
         raise UserError(
             f"cannot download element sets from {url}: {reason}. Offline? The bundled sets still work; "
             "or pass a file with --tle."
         ) from None
+    if len(body) > MAX_RESPONSE_BYTES:
+        raise UserError(f"{url} sent more than {MAX_RESPONSE_BYTES} bytes for one NORAD number: not a GP API; check --url")
+    return body.decode("utf-8", errors="replace")
 
 
 def save_sets(text: str, norad: int, folder) -> list[str]:

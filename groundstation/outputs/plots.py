@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from groundstation.errors import UserError
+from groundstation.outputs.atomic import atomic_write
 
 
 def _pyplot():
@@ -46,11 +47,33 @@ def plot_sky_tracks(passes, trackers, path: str, points_per_pass: int = 120) -> 
     save_figure(figure, path, "--plot")
 
 
+#: What ``--plot`` can write, by file extension.
+PLOT_FORMATS = ("png", "svg", "pdf")
+
+
+def plot_format(path: str, option: str) -> str:
+    """The picture format for ``path`` from its extension, or :class:`UserError`.
+
+    >>> plot_format("sky.PNG", "--plot")
+    'png'
+    >>> plot_format("sky.xyz", "--plot")
+    Traceback (most recent call last):
+    ...
+    groundstation.errors.UserError: --plot: 'sky.xyz' must end in .png, .svg or .pdf
+    """
+    extension = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    if extension not in PLOT_FORMATS:
+        raise UserError(f"{option}: {path!r} must end in .png, .svg or .pdf")
+    return extension
+
+
 def save_figure(figure, path: str, option: str, dpi: int = 100) -> None:
-    """Write ``figure`` as PNG and close it; a path that cannot be written is the user's ``option``'s fault."""
+    """Write ``figure`` (format from the extension, written whole then renamed into place) and close it;
+    a path that cannot be written is the user's ``option``'s fault."""
     plt = _pyplot()
     try:
-        figure.savefig(path, dpi=dpi, bbox_inches="tight")
+        with atomic_write(path, "wb", option) as file:
+            figure.savefig(file, format=plot_format(path, option), dpi=dpi, bbox_inches="tight")
     except OSError as error:
         raise UserError(f"{option}: cannot write {path!r}: {error.strerror}") from None
     finally:

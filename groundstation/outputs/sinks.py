@@ -16,9 +16,10 @@ import json
 import sys
 from typing import IO, Protocol
 
-from frames import encode_data_frame
+from frames import FrameError, encode_data_frame
 from frames.pcap import LINKTYPE_AX25_KISS, PCAP_HEADER, build_record
 from groundstation.errors import UserError
+from groundstation.outputs.atomic import AtomicFile
 from groundstation.outputs.records import DecodedFrame
 from groundstation.timefmt import iso_utc
 
@@ -111,15 +112,21 @@ class PcapSink:
             stamp_s = frame.time.timestamp()
         else:
             stamp_s = frame.t or 0.0
-        self._stream.write(build_record(b"\x00" + frame.raw, stamp_s))
+        try:
+            record = build_record(b"\x00" + frame.raw, stamp_s)
+        except FrameError as error:
+            raise UserError(f"--format pcap: {error}; use --format jsonl or kiss for this input") from None
+        self._stream.write(record)
         self._stream.flush()
 
 
 class OpenSink:
     """Context manager: the sink for ``format_name`` writing to ``path`` (``-`` or None: stdout).
 
-    The file is written as frames arrive and flushed after each, so a crash
-    loses nothing already decoded.
+    A file is written beside its final name and renamed into place when the
+    block ends without error (or on Ctrl-C, the normal end of a live decode);
+    an error leaves no file and any old one untouched. Call
+    :func:`~groundstation.outputs.atomic.refuse_same_file` before opening.
     """
 
     def __init__(self, format_name: str, path: str | None) -> None:
@@ -127,21 +134,22 @@ class OpenSink:
             raise UserError(f"--format: {format_name!r} is not one of {', '.join(FORMATS)}")
         self._format = format_name
         self._path = None if path in (None, "-") else path
-        self._file: IO | None = None
+        self._file: AtomicFile | None = None
 
     def __enter__(self) -> Sink:
         binary = self._format in _BINARY_FORMATS
         if self._path is None:
             stream = sys.stdout.buffer if binary else sys.stdout
         else:
-            try:
-                self._file = open(self._path, "wb" if binary else "w", encoding=None if binary else "utf-8")
-            except OSError as error:
-                raise UserError(f"--out: cannot write {self._path!r}: {error.strerror}") from None
-            stream = self._file
+            self._file = AtomicFile(self._path, "wb" if binary else "w", "--out")
+            stream = self._file.file
         sink_class = {"text": TextSink, "jsonl": JsonlSink, "kiss": KissSink, "pcap": PcapSink}[self._format]
         return sink_class(stream)
 
-    def __exit__(self, *exc_info) -> None:
-        if self._file is not None:
-            self._file.close()
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        if self._file is None:
+            return
+        if exc_type is None or issubclass(exc_type, KeyboardInterrupt):
+            self._file.commit()
+        else:
+            self._file.discard()

@@ -12,7 +12,23 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from typing import IO
+
+
+def json_safe(value):
+    """``value`` with every NaN or infinite float replaced by None (JSON has no NaN).
+
+    >>> json_safe({"a": [1.0, float("nan")], "b": float("inf")})
+    {'a': [1.0, None], 'b': None}
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
 
 
 def _cell(value) -> str:
@@ -40,7 +56,7 @@ def format_table(rows: list[dict], columns: list[str] | None = None) -> str:
 def write_rows(rows: list[dict], format_name: str, stream: IO[str], columns: list[str] | None = None) -> None:
     """Write ``rows`` as ``table``, ``json`` (a list of objects) or ``csv`` (a header line, same keys)."""
     if format_name == "json":
-        json.dump(rows, stream, indent=2)
+        json.dump(json_safe(rows), stream, indent=2, allow_nan=False)
         stream.write("\n")
     elif format_name == "csv":
         keys = columns or (list(rows[0]) if rows else [])

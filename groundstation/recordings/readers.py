@@ -13,6 +13,7 @@ conventions), else from the caller's options.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -29,10 +30,20 @@ import numpy as np
 from groundstation.errors import UserError
 from groundstation.recordings.block import Block
 from groundstation.timefmt import parse_utc
+from groundstation.validation import (
+    RADIO_FREQ_HZ,
+    SAMPLE_RATE_SPS,
+    check_number,
+    json_number,
+    read_limited,
+    require_type,
+)
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BLOCK_SAMPLES = 1 << 16
+#: SigMF metadata larger than this is refused (it is read whole; a day of annotations is far less).
+MAX_META_BYTES = 64 << 20
 
 _COMPONENT_TYPES = {
     "f32": np.float32, "f64": np.float64, "i8": np.int8, "i16": np.int16, "i32": np.int32,
@@ -208,6 +219,22 @@ def _finite(samples: np.ndarray, path: str, position: int) -> np.ndarray:
     return samples
 
 
+def recording_files(path: str) -> list[str]:
+    """Every file that reading ``path`` touches (a SigMF pair both), for the same-file check of outputs.
+
+    >>> recording_files("pass.sigmf-meta")
+    ['pass.sigmf-meta', 'pass.sigmf-data']
+    >>> recording_files("-")
+    []
+    """
+    if path == "-":
+        return []
+    if re.search(r"\.sigmf-(meta|data)?$", path, re.IGNORECASE):
+        base = re.sub(r"\.sigmf-(meta|data)?$", "", path, flags=re.IGNORECASE)
+        return [base + ".sigmf-meta", base + ".sigmf-data"]
+    return [path]
+
+
 def open_recording(
     path: str,
     datatype: str | None = None,
@@ -245,6 +272,9 @@ def open_recording(
         recording.start_time = start
     if not recording.rate_sps or recording.rate_sps <= 0:
         raise UserError(f"{path!r}: the sample rate is not known; give --samplerate")
+    check_number(recording.rate_sps, f"{path}: sample rate", *SAMPLE_RATE_SPS)
+    if recording.centre_hz is not None:
+        check_number(recording.centre_hz, f"{path}: centre frequency", 0, RADIO_FREQ_HZ[1], "Hz")
     return recording
 
 
@@ -276,26 +306,25 @@ def _open_sigmf(path: str) -> Recording:
         raise UserError(f"cannot read {meta_path!r}: no such file")
     if not os.path.exists(data_path):
         raise UserError(f"{meta_path!r}: its data file {data_path!r} is missing")
-    from sigmf import sigmffile  # imported here: only SigMF inputs pay for it
-    from sigmf.error import SigMFError
-
-    try:
-        handle = sigmffile.fromfile(meta_path, skip_checksum=True)
-    except (SigMFError, ValueError, KeyError, TypeError) as error:
-        raise UserError(f"{meta_path!r}: not valid SigMF metadata ({error})") from None
-    info = handle.get_global_info()
-    captures = handle.get_captures()
+    document = read_sigmf_meta(meta_path)
+    info, captures = document["global"], document["captures"]
     if len(captures) > 1:
         log.warning("%s: %d captures; using the first one's frequency and time", meta_path, len(captures))
     first = captures[0] if captures else {}
     start = None
     if first.get("core:datetime"):
         start = parse_utc(first["core:datetime"], f"{meta_path} core:datetime")
-    kind = parse_datatype(info.get("core:datatype", ""))
+    kind = parse_datatype(info["core:datatype"])
     if info.get("core:num_channels", 1) != 1:
         raise UserError(f"{meta_path!r}: {info['core:num_channels']} channels; only single-channel SigMF is read")
-    offset = int(first.get("core:header_bytes", 0) or 0)
-    size = os.path.getsize(data_path) - offset
+    offset = first.get("core:header_bytes", 0) or 0
+    data_size = os.path.getsize(data_path)
+    if offset > data_size:
+        raise UserError(f"{meta_path!r}: core:header_bytes {offset} is more than the {data_size} bytes of "
+                        f"{data_path!r}; fix the metadata")
+    if data_size - offset < kind.sample_bytes:
+        raise UserError(f"{data_path!r}: the data file holds no samples ({data_size} bytes); nothing to read")
+    _check_with_sigmf(meta_path)
     return Recording(
         path=meta_path,
         kind="sigmf",
@@ -305,10 +334,71 @@ def _open_sigmf(path: str) -> Recording:
         start_time=start,
         data_path=data_path,
         data_offset=offset,
-        data_bytes=size,
+        data_bytes=data_size - offset,
         metadata=info,
-        annotations=handle.get_annotations(),
+        annotations=document["annotations"],
     )
+
+
+def read_sigmf_meta(meta_path: str) -> dict:
+    """The metadata document with every field this program uses checked for type and range.
+
+    Returns ``{"global": dict, "captures": [dict], "annotations": [dict]}``; anything wrong is a
+    :class:`UserError` naming the file and the field.
+    """
+    try:
+        text = read_limited(meta_path, MAX_META_BYTES, "SigMF metadata",
+                            "too big for metadata: is it a data file named .sigmf-meta?").decode("utf-8")
+        document = json.loads(text)
+    except OSError as error:
+        raise UserError(f"cannot read {meta_path!r}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise UserError(f"{meta_path!r}: not valid SigMF metadata (not UTF-8 text at byte {error.start})") from None
+    except json.JSONDecodeError as error:
+        raise UserError(f"{meta_path!r}: not valid SigMF metadata (not JSON: {error.msg} at line {error.lineno})") from None
+    except RecursionError:
+        raise UserError(f"{meta_path!r}: not valid SigMF metadata (JSON nested too deep)") from None
+    where = f"{meta_path}:"
+    require_type(document, dict, f"{where} the document", "a JSON object with global, captures and annotations")
+    info = require_type(document.get("global"), dict, f"{where} global", "an object (SigMF needs one)")
+    captures = require_type(document.get("captures", []), list, f"{where} captures", "a list of objects")
+    annotations = require_type(document.get("annotations", []), list, f"{where} annotations", "a list of objects")
+    if "core:datatype" not in info:
+        raise UserError(f"{meta_path!r}: global has no core:datatype; not valid SigMF metadata")
+    require_type(info["core:datatype"], str, f"{where} core:datatype", "a datatype name such as cf32_le or cu8")
+    if info.get("core:sample_rate") is not None:
+        info["core:sample_rate"] = json_number(info["core:sample_rate"], f"{where} core:sample_rate", *SAMPLE_RATE_SPS)
+    if "core:num_channels" in info:
+        info["core:num_channels"] = json_number(info["core:num_channels"], f"{where} core:num_channels", 1, 1 << 16,
+                                                integer=True)
+    for index, capture in enumerate(captures):
+        field = f"{where} captures[{index}]"
+        require_type(capture, dict, field, "an object")
+        if capture.get("core:frequency") is not None:
+            capture["core:frequency"] = json_number(capture["core:frequency"], f"{field} core:frequency", 0,
+                                                    RADIO_FREQ_HZ[1], "Hz")
+        if capture.get("core:datetime") is not None:
+            require_type(capture["core:datetime"], str, f"{field} core:datetime",
+                         "an ISO 8601 UTC time such as 2024-06-12T14:22:00Z")
+        for key in ("core:header_bytes", "core:sample_start"):
+            if capture.get(key) is not None:
+                capture[key] = json_number(capture[key], f"{field} {key}", 0, 1 << 62,
+                                           "bytes" if "bytes" in key else "", integer=True)
+    for index, annotation in enumerate(annotations):
+        require_type(annotation, dict, f"{where} annotations[{index}]", "an object")
+    return {"global": info, "captures": captures, "annotations": annotations}
+
+
+def _check_with_sigmf(meta_path: str) -> None:
+    """Let the sigmf package read it too (it warns about a data file that is not whole samples)."""
+    from sigmf import sigmffile  # imported here: only SigMF inputs pay for it
+    from sigmf.error import SigMFError
+
+    try:
+        sigmffile.fromfile(meta_path, skip_checksum=True)
+    except (SigMFError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as error:
+        reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+        raise UserError(f"{meta_path!r}: not valid SigMF metadata ({reason})") from None
 
 
 _WAVE_FORMAT_PCM = 1

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import wave
 from datetime import datetime
 
@@ -25,6 +23,7 @@ import numpy as np
 
 from groundstation import __version__
 from groundstation.errors import UserError
+from groundstation.outputs.atomic import AtomicFile, atomic_write
 from groundstation.timefmt import iso_utc
 
 log = logging.getLogger(__name__)
@@ -51,8 +50,9 @@ def quantise(samples: np.ndarray, datatype: str) -> tuple[bytes, int]:
 
 
 class SigMFWriter:
-    """A SigMF recording written as it goes: the data streams to disk, the metadata is rewritten
-    at the start and at the end, so an interrupted run still leaves a readable recording."""
+    """A SigMF recording written as it goes: the data streams to a temporary file beside its final
+    name; :meth:`close` renames it into place and then writes the metadata. A failure inside the
+    ``with`` block (or :meth:`discard`) leaves neither file, and an old recording untouched."""
 
     def __init__(
         self,
@@ -90,17 +90,17 @@ class SigMFWriter:
         self.annotations: list[dict] = []
         self.samples_written = 0
         self.clipped = 0
-        try:
-            self._data = open(self.data_path, "wb")
-        except OSError as error:
-            raise UserError(f"--out: cannot write {self.data_path!r}: {error.strerror}") from None
-        self._write_meta()
+        self._atomic = AtomicFile(self.data_path, "wb", "--out")
+        self._data = self._atomic.file
 
     def __enter__(self) -> SigMFWriter:
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.discard()
 
     def write(self, samples: np.ndarray) -> None:
         data, clipped = quantise(samples, self.datatype)
@@ -120,13 +120,18 @@ class SigMFWriter:
         self.annotations.append(annotation)
 
     def close(self) -> None:
+        """Put the data file in place, then the metadata (which is what makes the recording exist)."""
         if self._data.closed:
             return
-        self._data.close()
+        self._atomic.commit()
         if self.clipped:
             log.warning("%s: %d sample components clipped when quantising to %s", self.data_path, self.clipped,
                         self.datatype)
         self._write_meta()
+
+    def discard(self) -> None:
+        """Give up: remove the temporary data file; nothing is written."""
+        self._atomic.discard()
 
     def _write_meta(self) -> None:
         document = {
@@ -134,23 +139,14 @@ class SigMFWriter:
             "captures": self.captures,
             "annotations": sorted(self.annotations, key=lambda a: a["core:sample_start"]),
         }
-        write_json_atomically(self.meta_path, document)
+        write_json_atomically(self.meta_path, document, "--out")
 
 
-def write_json_atomically(path: str, document) -> None:
+def write_json_atomically(path: str, document, option: str = "--out") -> None:
     """Write ``document`` as JSON to a temporary file beside ``path``, then rename it into place: a reader
     never sees half a file, and a failure leaves the old one."""
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, suffix=".part")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(document, file, indent=1)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    with atomic_write(path, "w", option) as file:
+        json.dump(document, file, indent=1, allow_nan=False)
 
 
 def add_sigmf_annotations(meta_path: str, rate_sps: float, frames) -> None:
@@ -174,13 +170,12 @@ def add_sigmf_annotations(meta_path: str, rate_sps: float, frames) -> None:
 
 
 class WavWriter:
-    """Mono 16-bit WAV, written as it goes; samples are floats with 1.0 = full scale."""
+    """Mono 16-bit WAV, written beside its final name and renamed into place by :meth:`close`
+    (a failure inside the ``with`` block leaves no file); samples are floats with 1.0 = full scale."""
 
     def __init__(self, path: str, rate_sps: int) -> None:
-        try:
-            self._wave = wave.open(path, "wb")
-        except OSError as error:
-            raise UserError(f"--audio: cannot write {path!r}: {error.strerror}") from None
+        self._atomic = AtomicFile(path, "wb", "--audio")
+        self._wave = wave.open(self._atomic.file, "wb")
         self._wave.setnchannels(1)
         self._wave.setsampwidth(2)
         self._wave.setframerate(int(rate_sps))
@@ -188,11 +183,19 @@ class WavWriter:
     def __enter__(self) -> WavWriter:
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        if exc_type is None:
+            self.close()
+            return
+        try:
+            self._wave.close()  # before the file goes, or its __del__ writes to a closed file
+        except (OSError, ValueError):
+            pass
+        self._atomic.discard()
 
     def write(self, samples: np.ndarray) -> None:
         self._wave.writeframes(np.clip(np.rint(samples * 32767.0), -32767, 32767).astype("<i2").tobytes())
 
     def close(self) -> None:
-        self._wave.close()
+        self._wave.close()  # patches the header sizes; leaves the file open (it is not the wave's own)
+        self._atomic.commit()

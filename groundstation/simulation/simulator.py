@@ -386,9 +386,9 @@ def simulate(
             writer.write(samples * np.float32(level) if level != 1.0 else samples)
             if progress:
                 progress((first + len(samples)) / total)
-    if audio_path:
-        with WavWriter(audio_path, AUDIO_RATE_SPS) as wav:
-            for audio in audio_blocks(simulator):
-                wav.write(audio)
+        if audio_path:  # inside the SigMF block: a failure here leaves no recording either
+            with WavWriter(audio_path, AUDIO_RATE_SPS) as wav:
+                for audio in audio_blocks(simulator):
+                    wav.write(audio)
     return SimulationResult(bursts, grid, total, metadata)
 
