@@ -1,0 +1,303 @@
+"""BPSK (plain NRZI or G3RUH-scrambled, differentially decoded) from SSB audio or complex baseband.
+
+The chain, every stage a block-in / block-out array computation:
+
+1. :class:`Downconverter`: the band around the nominal carrier (1.5 kHz at 1200
+   baud, 12 kHz at 9600 baud in USB audio; the ``--offset`` in IQ) is shifted
+   to zero, low-passed and decimated, in one matrix product.
+2. :class:`CarrierSearch`: squaring removes the BPSK modulation and leaves a
+   line at twice the carrier's offset; its frequency is measured in blocks of
+   about 0.1 s (a zero-padded FFT, interpolated peak), and only blocks where the
+   line stands clearly above the noise count. The carrier frequency between
+   block centres is interpolated (Doppler drift), the baseband derotated.
+3. Matched filters (low-passes of a few widths, one slicer each), then the
+   residual carrier phase: half the angle of the squared signal's centred
+   moving average over some tens of symbols, unwrapped (a feed-forward phase
+   estimator: no loop, so nothing to lose lock). The real part of the
+   derotated signal, scaled by its own amplitude estimate, is the decision
+   signal.
+4. The 180-degree ambiguity does not matter: the line levels go through NRZI
+   (differential) decoding in :class:`~groundstation.dsp.slicer.SlicerChain`,
+   which also recovers symbol timing and finds the HDLC frames.
+
+>>> from frames import Ax25Frame, append_fcs
+>>> from groundstation.dsp.bpsk_mod import bpsk_baseband
+>>> from groundstation.dsp.hdlc import frame_bits, nrzi_encode
+>>> frame = Ax25Frame.ui("SIMSAT", "TLM", b"SIMULATED bpsk test").to_bytes()
+>>> levels = nrzi_encode(frame_bits(append_fcs(frame), preamble_flags=20, postamble_flags=4))
+>>> baseband = bpsk_baseband(levels, 1200.0, 48000.0)
+>>> t = np.arange(len(baseband)) / 48000.0
+>>> audio = np.real(baseband * np.exp(2j * np.pi * (1500.0 + 170.0 + 20.0 * t) * t))  # off by 170 Hz, drifting
+>>> demodulator = BpskDemodulator(48000.0, "bpsk1200", 1200.0, scrambled=False)
+>>> found = demodulator.process(audio.astype(np.float32)) + demodulator.flush()
+>>> sorted({f.data == frame for f in found}), len(found)  # the same frame from both matched filters
+([True], 2)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from groundstation.dsp.filters import HopFilterBank, RunningMean, lowpass_taps
+from groundstation.dsp.slicer import FrameDemodulator, SlicerChain, SlicerGroup
+
+SAMPLES_PER_SYMBOL_TARGET = 8  # after decimation, at least (fewer only where the input rate forces it)
+DOWNCONVERTER_TAPS_PER_STEP = 16
+EXCESS_BANDWIDTH = 0.5  # signal half-width is (1 + this) * baud / 2 at most
+SEARCH_BLOCK_S = 0.1  # length of a carrier-search block (halved for each hop)
+SEARCH_ZERO_PAD = 4
+LINE_THRESHOLD = 30.0  # squared-signal line peak over the median of the search band (power)
+FILTER_CUTOFFS_BAUDS = (0.5, 0.65)  # matched filters: windowed-sinc low-passes, cutoff in bauds
+FILTER_SYMBOLS = 6.0
+PHASE_WINDOW_SYMBOLS = 24.0
+TIMING_WINDOW_SYMBOLS = 24.0
+AUDIO_CARRIER_HZ = {1200: 1500.0, 9600: 12000.0}  # where USB receivers put the carrier
+
+
+def default_carrier_hz(baud: float) -> float:
+    """The nominal carrier in USB audio: 1.5 kHz at 1200 baud, 12 kHz at 9600 (1.25 baud otherwise).
+
+    >>> default_carrier_hz(1200), default_carrier_hz(9600), default_carrier_hz(2400)
+    (1500.0, 12000.0, 3000.0)
+    """
+    return AUDIO_CARRIER_HZ.get(int(baud), 1.25 * baud)
+
+
+def default_search_hz(baud: float) -> float:
+    """How far from the nominal carrier to look: +-600 Hz at 1200 baud, +-2 kHz at 9600."""
+    return max(600.0, 0.2 * baud)
+
+
+class Downconverter:
+    """Real or complex samples in; complex baseband (``carrier_hz`` shifted to zero, low-passed to
+    ``half_width_hz``) out, decimated by ``factor``.
+
+    The mixer sits inside the filter: the taps are a low-pass modulated to the
+    carrier, so one matrix product filters, shifts and decimates; the output is
+    then rotated by the phase the carrier had at each output sample.
+
+    >>> rate = 48000.0
+    >>> tone = np.cos(2 * np.pi * 1550.0 * np.arange(9600) / rate)
+    >>> down = Downconverter(rate, 1500.0, 1000.0, factor=5)
+    >>> z = down.process(tone[:5000]); z = np.concatenate([z, down.process(tone[5000:])])
+    >>> turns = np.angle(z[1000:] * np.conj(z[999:-1])) * down.rate_sps / (2 * np.pi)
+    >>> round(float(np.median(turns)), 1), round(float(np.median(np.abs(z[1000:]))), 2)
+    (50.0, 0.5)
+    """
+
+    def __init__(self, rate_sps: float, carrier_hz: float, half_width_hz: float, factor: int,
+                 taps_per_step: int = DOWNCONVERTER_TAPS_PER_STEP) -> None:
+        self.factor = max(1, int(factor))
+        self.rate_sps = rate_sps / self.factor
+        length = taps_per_step * self.factor + 1 if self.factor > 1 else 8 * taps_per_step + 1
+        lowpass = lowpass_taps(half_width_hz, rate_sps, length).astype(np.float64)
+        omega = 2 * np.pi * carrier_hz / rate_sps
+        # correlation form (oldest tap first): tap i multiplies the sample (length - 1 - i) before the output
+        rotation = np.exp(1j * omega * (length - 1 - np.arange(length)))
+        bandpass = lowpass * rotation
+        self.bank = HopFilterBank(np.stack([bandpass.real, bandpass.imag], axis=1).astype(np.float32), self.factor)
+        self._omega = omega
+        self._step = self.factor * omega
+        self._next = (self.factor - 1) * omega  # carrier phase at the next output sample
+        #: Seconds by which the output lags the input.
+        self.delay_s = ((self.bank.segments * self.factor - 1) / 2 - (self.factor - 1)) / rate_sps
+        if self.factor == 1:
+            self.delay_s = (length - 1) / 2 / rate_sps
+
+    def process(self, samples: np.ndarray) -> np.ndarray:
+        out = self.bank.process(samples)
+        if len(out) == 0:
+            return np.zeros(0, np.complex64)
+        z = out[:, 0] + 1j * out[:, 1]
+        phase = self._next + self._step * np.arange(len(z))
+        self._next = float((self._next + self._step * len(z)) % (2 * np.pi))
+        return (z * np.exp(-1j * phase)).astype(np.complex64)
+
+
+class CarrierSearch:
+    """Complex baseband in, the same with the carrier's offset (searched within ``+-search_hz``) removed.
+
+    Blocks of ``block`` samples, hopping by half a block, each give the
+    frequency of the squared signal's strongest line (halved) and that line's
+    strength. The frequency at a sample between two block centres is
+    interpolated when both blocks saw a carrier, taken from the one that did
+    otherwise, and held from the last carrier seen when neither did. Output
+    lags input by about one block.
+
+    >>> rate = 9600.0
+    >>> symbols = np.repeat(np.random.default_rng(2).integers(0, 2, 2400) * 2 - 1, 8)
+    >>> z = symbols * np.exp(2j * np.pi * 230.0 * np.arange(len(symbols)) / rate)
+    >>> search = CarrierSearch(rate, search_hz=600.0)
+    >>> out = np.concatenate([search.process(z[:7000]), search.process(z[7000:])])
+    >>> round(search.last_hz), bool(np.median(np.abs(np.diff(np.unwrap(2 * np.angle(out[3000:]))))) < 0.05)
+    (230, True)
+    """
+
+    def __init__(self, rate_sps: float, search_hz: float, block_s: float = SEARCH_BLOCK_S) -> None:
+        self.rate_sps = rate_sps
+        self.block = int(2 ** np.round(np.log2(max(block_s * rate_sps, 64))))
+        self.hop = self.block // 2
+        size = self.block * SEARCH_ZERO_PAD
+        freqs = np.fft.fftfreq(size, 1.0 / rate_sps) / 2  # carrier offset for each bin of the squared signal
+        self._bins = np.flatnonzero(np.abs(freqs) <= search_hz)
+        self._freqs = freqs
+        self._size = size
+        self._window = np.hanning(self.block).astype(np.float32)
+        self._buffer = np.zeros(0, np.complex64)
+        self._buffer_start = 0  # stream index of _buffer[0]
+        self._next_block = 0  # index of the next block to measure (it starts at k * hop)
+        self._out = 0  # stream index of the next output sample
+        self._centres = []  # (centre, frequency or None) of the last two measured blocks
+        self._held_hz = 0.0
+        self._phase = 0.0
+        self.last_hz = 0.0
+        #: Samples by which output lags input (at most).
+        self.delay = self.block
+
+    def _measure(self, samples: np.ndarray) -> float | None:
+        squared = (samples * samples) * self._window
+        power = np.abs(np.fft.fft(squared, self._size)[self._bins]) ** 2
+        peak = int(np.argmax(power))
+        if power[peak] < LINE_THRESHOLD * np.median(power):
+            return None
+        offset = 0.0
+        if 0 < peak < len(power) - 1:  # parabolic interpolation on log power
+            a, b, c = np.log(power[peak - 1 : peak + 2] + 1e-30)
+            denominator = a - 2 * b + c
+            offset = 0.5 * (a - c) / denominator if denominator < 0 else 0.0
+        step = self._freqs[1] - self._freqs[0]
+        return float(self._freqs[self._bins[peak]] + offset * step)
+
+    def process(self, z: np.ndarray) -> np.ndarray:
+        self._buffer = np.concatenate([self._buffer, z.astype(np.complex64, copy=False)])
+        end = self._buffer_start + len(self._buffer)
+        pieces = []
+        while self._next_block * self.hop + self.block <= end:
+            first = self._next_block * self.hop - self._buffer_start
+            freq = self._measure(self._buffer[first : first + self.block])
+            centre = self._next_block * self.hop + self.block // 2
+            self._next_block += 1
+            self._centres = (self._centres + [(centre, freq)])[-2:]
+            if len(self._centres) == 1:
+                pieces.append(self._derotate(centre, [freq if freq is not None else self._held_hz] * 2))
+            else:
+                (_, f0), (_, f1) = self._centres
+                if f0 is None and f1 is None:
+                    f0 = f1 = self._held_hz
+                elif f0 is None:
+                    f0 = f1
+                elif f1 is None:
+                    f1 = f0
+                pieces.append(self._derotate(centre, [f0, f1]))
+            if freq is not None:
+                self._held_hz = freq
+                self.last_hz = freq
+        keep_from = min(self._next_block * self.hop, self._out) - self._buffer_start
+        self._buffer = self._buffer[keep_from:]
+        self._buffer_start += keep_from
+        return np.concatenate(pieces) if pieces else np.zeros(0, np.complex64)
+
+    def _derotate(self, until: int, freqs_hz: list[float]) -> np.ndarray:
+        """Output samples from :attr:`_out` up to ``until`` (exclusive), the frequency going linearly from
+        ``freqs_hz[0]`` to ``freqs_hz[1]`` over those samples."""
+        count = until - self._out
+        first = self._out - self._buffer_start
+        frequency = np.linspace(freqs_hz[0], freqs_hz[1], count, endpoint=False)
+        phase = self._phase + 2 * np.pi * np.cumsum(frequency) / self.rate_sps
+        out = self._buffer[first : first + count] * np.exp(-1j * (phase - 2 * np.pi * frequency / self.rate_sps))
+        self._phase = float(phase[-1] % (2 * np.pi)) if count else self._phase
+        self._out = until
+        return out.astype(np.complex64)
+
+
+class PhaseEstimator:
+    """Complex baseband (carrier within a few Hz of zero) in; the real decision signal out, scaled to about
+    +-1, delayed by half the window.
+
+    The carrier phase is half the angle of the moving average of the squared
+    signal over ``window`` samples (centred), unwrapped along the stream; the
+    amplitude is the square root of that average's magnitude.
+
+    >>> z = np.repeat([1, -1, -1, 1, -1, 1, 1, 1] * 50, 8) * 0.3 * np.exp(1j * (0.7 + 0.001 * np.arange(3200)))
+    >>> estimator = PhaseEstimator(64)
+    >>> d = np.concatenate([estimator.process(z[:1000]), estimator.process(z[1000:])])
+    >>> signs = np.sign(d[estimator.delay + 200 : estimator.delay + 3000])
+    >>> expected = np.sign(np.repeat([1, -1, -1, 1, -1, 1, 1, 1] * 50, 8)[200:3000])
+    >>> bool(np.all(signs == expected) or np.all(signs == -expected)), round(float(np.abs(d[2000:2100]).max()), 2)
+    (True, 1.0)
+    """
+
+    def __init__(self, window: int) -> None:
+        self.window = int(window) | 1
+        self.delay = self.window // 2
+        self._real = RunningMean(self.window)
+        self._imag = RunningMean(self.window)
+        self._tail = np.zeros(self.delay, np.complex64)
+        self._last_angle = 0.0
+
+    def process(self, y: np.ndarray) -> np.ndarray:
+        if len(y) == 0:
+            return np.zeros(0, np.float32)
+        squared = y * y
+        mean = self._real.process(squared.real) + 1j * self._imag.process(squared.imag)
+        angle = np.unwrap(np.concatenate([[self._last_angle], np.angle(mean)]))[1:]
+        self._last_angle = float(angle[-1])
+        delayed = np.concatenate([self._tail, y])
+        self._tail = delayed[len(delayed) - self.delay :] if self.delay else delayed[:0]
+        delayed = delayed[: len(y)]
+        amplitude = np.sqrt(np.abs(mean)) + 1e-12
+        return (np.real(delayed * np.exp(-0.5j * angle)) / amplitude).astype(np.float32)
+
+
+class BpskDemodulator(FrameDemodulator):
+    """SSB audio (real) or complex baseband blocks in, :class:`RawFrame` out.
+
+    ``carrier_hz``: the nominal carrier (audio: :func:`default_carrier_hz`; IQ:
+    where the signal sits, e.g. ``--offset``); ``search_hz``: how far from it the
+    carrier may be.
+    """
+
+    def __init__(self, rate_sps: float, name: str, baud: float, scrambled: bool, check=None, repair: bool = True,
+                 carrier_hz: float | None = None, search_hz: float | None = None,
+                 cutoffs_bauds=FILTER_CUTOFFS_BAUDS, phase_window_symbols: float = PHASE_WINDOW_SYMBOLS,
+                 window_symbols: float = TIMING_WINDOW_SYMBOLS) -> None:
+        carrier_hz = default_carrier_hz(baud) if carrier_hz is None else carrier_hz
+        search_hz = default_search_hz(baud) if search_hz is None else search_hz
+        half_width_hz = (1 + EXCESS_BANDWIDTH) * baud / 2 + search_hz
+        # First decimation: keep the whole search band (2.5 samples a Hz of it), and 8 samples a symbol.
+        needed_rate = max(SAMPLES_PER_SYMBOL_TARGET * baud, 2.5 * half_width_hz)
+        factor = max(1, int(rate_sps // needed_rate))
+        self.downconverter = Downconverter(rate_sps, carrier_hz, half_width_hz, factor)
+        rate1 = self.downconverter.rate_sps
+        self.search = CarrierSearch(rate1, search_hz)
+        # Second decimation (IQ with a wide search): the matched filters keep every `hop`-th sample.
+        hop = max(1, int(rate1 // (SAMPLES_PER_SYMBOL_TARGET * baud)))
+        rate2 = rate1 / hop
+        samples_per_symbol = rate1 / baud
+        length = int(FILTER_SYMBOLS * samples_per_symbol) // 2 * 2 + 1
+        taps = np.stack([lowpass_taps(cutoff * baud, rate1, length) for cutoff in cutoffs_bauds], axis=1)
+        self.filters = HopFilterBank(taps, hop)
+        window = int(phase_window_symbols * rate2 / baud)
+        self.phases = [PhaseEstimator(window) for _ in cutoffs_bauds]
+        # The carrier search holds samples back but does not shift them: it counts in the latency only.
+        delay_s = (self.downconverter.delay_s + ((self.filters.segments * hop - 1) / 2 - (hop - 1)) / rate1
+                   + self.phases[0].delay / rate2)
+        self.latency_s = delay_s + self.search.delay / rate1 + window_symbols / baud
+        self.rate_sps = rate_sps
+        self.slicers = SlicerGroup([
+            SlicerChain(name, f"filter {cutoff:g}", rate2 / baud, window_symbols, scrambled, 1.0 / rate2,
+                        -delay_s, check, repair)
+            for cutoff in cutoffs_bauds
+        ], check)
+
+    def process(self, samples: np.ndarray) -> list:
+        if not np.iscomplexobj(samples):
+            samples = samples.astype(np.float32, copy=False)
+        z = self.search.process(self.downconverter.process(samples))
+        if len(z) == 0:
+            return []
+        filtered = self.filters.process(z)
+        if len(filtered) == 0:
+            return []
+        signals = [phase.process(filtered[:, column]) for column, phase in enumerate(self.phases)]
+        return self.slicers.process(signals)
