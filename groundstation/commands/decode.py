@@ -26,7 +26,7 @@ from groundstation.outputs.sinks import FORMATS, OpenSink
 
 log = logging.getLogger(__name__)
 
-DECODABLE = ["auto"] + [name for name, spec in MODEMS.items() if spec.carries_frames and spec.carrier == "fm"]
+DECODABLE = ["auto"] + [name for name, spec in MODEMS.items() if spec.carries_frames]
 PROGRESS_MIN_S = 5.0
 
 EXAMPLES = """examples:

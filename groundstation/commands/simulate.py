@@ -59,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     when.add_argument("--duration", type=positive(float), metavar="S", help="record S seconds from --start")
     parser.add_argument("--start", metavar="ISO8601", help="recording start (with --duration) or pass search start")
     parser.add_argument("--freq", type=positive(float), required=True, metavar="HZ", help="transmitter frequency")
-    parser.add_argument("--modem", required=True, choices=[name for name, spec in MODEMS.items() if spec.kind != "bpsk"],
+    parser.add_argument("--modem", required=True, choices=list(MODEMS),
                         metavar="NAME", help="afsk1200, fsk9600-g3ruh, ..., cw, morse, none")
     parser.add_argument("--out", required=True, metavar="FILE.sigmf-meta", help="the SigMF recording to write")
     parser.add_argument("--samplerate", type=positive(float), metavar="SPS",

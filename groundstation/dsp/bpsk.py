@@ -68,6 +68,16 @@ def default_search_hz(baud: float) -> float:
     return max(600.0, 0.2 * baud)
 
 
+def audio_fits(baud: float, rate_sps: float) -> bool:
+    """Whether real audio at ``rate_sps`` holds the carrier's search band at :func:`default_carrier_hz`.
+
+    >>> audio_fits(1200, 8000), audio_fits(9600, 48000), audio_fits(9600, 32000)
+    (True, True, False)
+    """
+    top_hz = default_carrier_hz(baud) + (1 + EXCESS_BANDWIDTH) * baud / 2 + default_search_hz(baud)
+    return rate_sps >= 2 * top_hz
+
+
 class Downconverter:
     """Real or complex samples in; complex baseband (``carrier_hz`` shifted to zero, low-passed to
     ``half_width_hz``) out, decimated by ``factor``.
@@ -264,8 +274,9 @@ class BpskDemodulator(FrameDemodulator):
         carrier_hz = default_carrier_hz(baud) if carrier_hz is None else carrier_hz
         search_hz = default_search_hz(baud) if search_hz is None else search_hz
         half_width_hz = (1 + EXCESS_BANDWIDTH) * baud / 2 + search_hz
-        # First decimation: keep the whole search band (2.5 samples a Hz of it), and 8 samples a symbol.
-        needed_rate = max(SAMPLES_PER_SYMBOL_TARGET * baud, 2.5 * half_width_hz)
+        # First decimation: keep the whole search band, 8 samples a symbol, and twice the widest offset
+        # (the squared signal's line) inside the band.
+        needed_rate = max(SAMPLES_PER_SYMBOL_TARGET * baud, 2.5 * half_width_hz, 4.4 * search_hz)
         factor = max(1, int(rate_sps // needed_rate))
         self.downconverter = Downconverter(rate_sps, carrier_hz, half_width_hz, factor)
         rate1 = self.downconverter.rate_sps

@@ -8,8 +8,8 @@ beyond are cut).
 >>> baseband = bpsk_baseband(np.array([1, 0, 0, 1], np.uint8), 1200.0, 48000.0)
 >>> len(baseband), baseband.dtype
 (160, dtype('complex64'))
->>> [round(float(baseband[k * 40 + 20].real), 1) for k in range(4)]  # symbol centres: +-1 less a little ISI
-[1.0, -0.9, -0.9, 1.0]
+>>> [round(float(baseband[k * 40 + 20].real), 2) for k in range(4)]  # symbol centres: 1.1 (unit mean power) less a little ISI
+[1.1, -1.04, -1.04, 1.1]
 """
 
 from __future__ import annotations
@@ -36,12 +36,22 @@ def rrc_pulse(t_symbols: np.ndarray, roll_off: float = ROLL_OFF) -> np.ndarray:
     pulse = np.where(np.abs(t) < 1e-9, 1 - a + 4 * a / np.pi, pulse)
     special = np.abs(np.abs(t) - 1 / (4 * a)) < 1e-9 if a > 0 else np.zeros(t.shape, bool)
     value = a / np.sqrt(2) * ((1 + 2 / np.pi) * np.sin(np.pi / (4 * a)) + (1 - 2 / np.pi) * np.cos(np.pi / (4 * a)))
-    pulse = np.where(special, value, pulse)
-    return pulse / (1 - a + 4 * a / np.pi)
+    return np.where(special, value, pulse) / (1 - a + 4 * a / np.pi)
+
+
+def pulse_energy_symbols(roll_off: float = ROLL_OFF) -> float:
+    """The energy of :func:`rrc_pulse` (time in symbols): the mean power of a random symbol stream.
+
+    >>> round(pulse_energy_symbols(), 3)
+    0.833
+    """
+    t = np.arange(-64 * SPAN_SYMBOLS, 64 * SPAN_SYMBOLS + 1) / 64
+    return float(np.sum(rrc_pulse(t, roll_off) ** 2) / 64)
 
 
 def bpsk_baseband(levels: np.ndarray, baud: float, rate_sps: float, roll_off: float = ROLL_OFF) -> np.ndarray:
-    """Complex baseband (real valued) of the line ``levels``, pulse shaped, ``ceil(n * rate / baud)`` samples."""
+    """Complex baseband (real valued) of the line ``levels``, pulse shaped, ``ceil(n * rate / baud)`` samples,
+    scaled to a mean power of 1 (so the simulator's C/N0 is the BPSK signal's)."""
     symbols = 2.0 * np.asarray(levels, np.float64) - 1.0
     count = int(np.ceil(len(symbols) * rate_sps / baud))
     t_symbols = np.arange(count) * (baud / rate_sps) - 0.5  # time from symbol 0's centre, in symbols
@@ -51,4 +61,4 @@ def bpsk_baseband(levels: np.ndarray, baud: float, rate_sps: float, roll_off: fl
         index = nearest + shift
         valid = (index >= 0) & (index < len(symbols))
         out[valid] += symbols[index[valid]] * rrc_pulse(t_symbols[valid] - index[valid], roll_off)
-    return out.astype(np.complex64)
+    return (out / np.sqrt(pulse_energy_symbols(roll_off))).astype(np.complex64)

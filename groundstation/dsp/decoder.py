@@ -27,6 +27,7 @@ import numpy as np
 
 from frames import Ax25Frame, FrameError
 from groundstation.dsp.afsk import AfskDemodulator
+from groundstation.dsp.bpsk import BpskDemodulator, audio_fits
 from groundstation.dsp.channel import FmChannel
 from groundstation.dsp.fsk import FskDemodulator
 from groundstation.dsp.modems import MODEMS, ModemSpec
@@ -67,19 +68,20 @@ def ax25_check(raw: bytes, repaired: bool) -> bool:
 
 
 def fm_modems_for(names: list[str], audio_rate_sps: float) -> list[ModemSpec]:
-    """The FM frame modems asked for (``auto``: all that fit the audio rate)."""
+    """The frame modems asked for, FM and BPSK (``auto``: all that fit the audio rate)."""
     if names == ["auto"]:
-        return [spec for spec in MODEMS.values() if spec.carrier == "fm" and spec.carries_frames
-                and (spec.kind == "afsk" or audio_rate_sps >= 4 * spec.baud)]
+        return [spec for spec in MODEMS.values() if spec.carries_frames
+                and (audio_fits(spec.baud, audio_rate_sps) if spec.kind == "bpsk"
+                     else spec.kind == "afsk" or audio_rate_sps >= 4 * spec.baud)]
     specs = []
     for name in names:
         spec = MODEMS.get(name)
         if spec is None or not spec.carries_frames:
             raise UserError(f"--modem: {name!r} cannot be decoded; decodable: auto, "
-                            + ", ".join(n for n, s in MODEMS.items() if s.carries_frames and s.carrier == "fm"))
-        if spec.carrier != "fm":
-            raise UserError(f"--modem {name}: BPSK decoding is not built yet")
-        if spec.kind != "afsk" and audio_rate_sps < 4 * spec.baud:
+                            + ", ".join(n for n, s in MODEMS.items() if s.carries_frames))
+        if spec.kind == "bpsk" and not audio_fits(spec.baud, audio_rate_sps):
+            raise UserError(f"--modem {name}: {audio_rate_sps:g} samples/s audio cannot hold its carrier")
+        if spec.kind == "fsk" and audio_rate_sps < 4 * spec.baud:
             raise UserError(f"--modem {name}: {audio_rate_sps:g} samples/s is too slow for {spec.baud} baud "
                             f"(need {4 * spec.baud})")
         if spec.kind == "afsk" and audio_rate_sps < 9600:
@@ -88,7 +90,10 @@ def fm_modems_for(names: list[str], audio_rate_sps: float) -> list[ModemSpec]:
     return specs
 
 
-def demodulator(spec: ModemSpec, audio_rate_sps: float, repair: bool = True):
+def demodulator(spec: ModemSpec, audio_rate_sps: float, repair: bool = True, **bpsk_options):
+    if spec.kind == "bpsk":
+        return BpskDemodulator(audio_rate_sps, spec.name, spec.baud, spec.scrambled, check=ax25_check, repair=repair,
+                               **bpsk_options)
     if spec.kind == "afsk":
         return AfskDemodulator(audio_rate_sps, spec.name, check=ax25_check, repair=repair)
     return FskDemodulator(audio_rate_sps, spec.name, spec.baud, spec.scrambled, check=ax25_check, repair=repair)
@@ -154,7 +159,11 @@ class Decoder:
             log.warning("--offset and Doppler correction apply to IQ recordings; this input is audio")
         self.audio_rate_sps = audio_rate
         self.specs = fm_modems_for(modems, audio_rate)
-        self.demodulators = [demodulator(spec, audio_rate, repair) for spec in self.specs]
+        self.demodulators = [demodulator(spec, audio_rate, repair) for spec in self.specs if spec.kind != "bpsk"]
+        # BPSK never goes through the FM discriminator: from IQ it takes the samples (Doppler removed) itself.
+        self.bpsk_shift = FmChannel(rate_sps, 0.0, doppler_hz=doppler_hz).shift if is_complex else None
+        iq_options = dict(carrier_hz=offset_hz, search_hz=half_width_hz) if is_complex else {}
+        self.bpsk = [demodulator(spec, rate_sps, repair, **iq_options) for spec in self.specs if spec.kind == "bpsk"]
         self.levels = LevelMeter()
         self._pending: dict[bytes, list[RawFrame]] = {}
         self._recent: deque = deque()  # (end_s, data) of emitted frames, for duplicates that arrive late
@@ -164,7 +173,7 @@ class Decoder:
     def process(self, samples: np.ndarray, start_s: float) -> list[DecodedFrame]:
         self._input_s = start_s + len(samples) / (self.channel.rate_sps if self.channel else self.audio_rate_sps)
         if self.channel is not None:
-            audio = self.channel.process(samples, start_s)
+            audio = self.channel.process(samples, start_s) if self.demodulators else samples[:0]
             self.levels.feed(samples, start_s, self.channel.rate_sps)
         else:
             audio = samples
@@ -172,6 +181,10 @@ class Decoder:
         for demod in self.demodulators:
             for raw in demod.process(audio):
                 self._add(raw)
+        iq = self.bpsk_shift(samples, start_s) if self.bpsk and self.bpsk_shift else samples
+        for demod in self.bpsk:
+            for raw in demod.process(iq):
+                self._add(raw, shifted=False)
         return self._emit(self._input_s - HOLD_S)
 
     def flush(self) -> list[DecodedFrame]:
@@ -179,10 +192,13 @@ class Decoder:
         for demod in self.demodulators:
             for raw in demod.flush():
                 self._add(raw)
+        for demod in self.bpsk:
+            for raw in demod.flush():
+                self._add(raw, shifted=False)
         return self._emit(float("inf"))
 
-    def _add(self, raw: RawFrame) -> None:
-        shift = self.channel.delay_s if self.channel is not None else 0.0
+    def _add(self, raw: RawFrame, shifted: bool = True) -> None:
+        shift = self.channel.delay_s if self.channel is not None and shifted else 0.0
         raw = RawFrame(raw.data, raw.crc, raw.start_s - shift, raw.end_s - shift, raw.modem, raw.variant)
         if any(data == raw.data and abs(end - raw.end_s) < DUPLICATE_WINDOW_S for end, data in self._recent):
             return

@@ -20,6 +20,8 @@ from datetime import datetime
 import numpy as np
 
 from frames import Ax25Frame, append_fcs
+from groundstation.dsp.bpsk import default_carrier_hz
+from groundstation.dsp.bpsk_mod import bpsk_baseband
 from groundstation.dsp.fm import FmDiscriminator
 from groundstation.dsp.hdlc import frame_bits, g3ruh_scramble, nrzi_encode
 from groundstation.dsp.modems import FM_DEVIATION_HZ, ModemSpec
@@ -198,6 +200,9 @@ class Transmitter:
         if key not in self._cache:
             self._cache.clear()  # bursts come in time order: keep one
             modem = self.config.modem
+            if modem.kind == "bpsk":
+                self._cache[key] = bpsk_baseband(burst.levels, modem.baud, rate_sps)
+                return self._cache[key]
             if modem.kind == "afsk":
                 audio = afsk_audio(burst.levels, modem.baud, rate_sps)
             else:
@@ -284,7 +289,8 @@ class PassSimulator:
 
 def audio_blocks(simulator: PassSimulator, block_samples: int = 1 << 15) -> Iterator[np.ndarray]:
     """What a receiver tuned with perfect Doppler correction gives at 48 kHz: FM-demodulated audio for the
-    FM modems (at half scale), USB audio with the carrier at 1.5 kHz for ``cw``/``morse``."""
+    FM modems (at half scale), USB audio with the carrier at 1.5 kHz for ``cw``/``morse`` and BPSK 1200
+    (at 12 kHz for BPSK 9600)."""
     from scipy.signal import firwin, lfilter
 
     kind = simulator.config.modem.carrier
@@ -300,9 +306,11 @@ def audio_blocks(simulator: PassSimulator, block_samples: int = 1 << 15) -> Iter
             yield 0.25 * np.clip(discriminator.process(filtered.astype(np.complex64)), -2.0, 2.0)
         return
     level = None
+    spec = simulator.config.modem
+    carrier_hz = default_carrier_hz(spec.baud) if spec.kind == "bpsk" else USB_CARRIER_AUDIO_HZ
     for first, samples in blocks:
         t_s = (first + np.arange(len(samples))) / AUDIO_RATE_SPS
-        audio = np.real(samples * np.exp(2j * np.pi * USB_CARRIER_AUDIO_HZ * t_s)).astype(np.float32)
+        audio = np.real(samples * np.exp(2j * np.pi * carrier_hz * t_s)).astype(np.float32)
         if level is None:
             level = 0.25 / max(float(np.sqrt(np.mean(audio**2))), 1e-9)  # fixed gain, set once, as a receiver's AGC would settle
         yield np.clip(audio * level, -1.0, 1.0)
