@@ -103,24 +103,29 @@ class Downconverter:
         lowpass = lowpass_taps(half_width_hz, rate_sps, length).astype(np.float64)
         omega = 2 * np.pi * carrier_hz / rate_sps
         # correlation form (oldest tap first): tap i multiplies the sample (length - 1 - i) before the output
-        rotation = np.exp(1j * omega * (length - 1 - np.arange(length)))
-        bandpass = lowpass * rotation
-        self.bank = HopFilterBank(np.stack([bandpass.real, bandpass.imag], axis=1).astype(np.float32), self.factor)
-        self._omega = omega
+        bandpass = lowpass * np.exp(1j * omega * (length - 1 - np.arange(length)))
+        self._taps = np.stack([bandpass.real, bandpass.imag], axis=1).astype(np.float32)
+        self._length = length
+        # Output m is the window of `length` samples ending at input sample m * factor + factor - 1.
+        self._buffer = np.zeros(length - self.factor, np.float32)
         self._step = self.factor * omega
         self._next = (self.factor - 1) * omega  # carrier phase at the next output sample
         #: Seconds by which the output lags the input.
-        self.delay_s = ((self.bank.segments * self.factor - 1) / 2 - (self.factor - 1)) / rate_sps
-        if self.factor == 1:
-            self.delay_s = (length - 1) / 2 / rate_sps
+        self.delay_s = ((length - 1) / 2 - (self.factor - 1)) / rate_sps
 
     def process(self, samples: np.ndarray) -> np.ndarray:
-        out = self.bank.process(samples)
-        if len(out) == 0:
+        buffer = np.concatenate([self._buffer, samples])
+        count = (len(buffer) - self._length) // self.factor + 1 if len(buffer) >= self._length else 0
+        self._buffer = buffer[count * self.factor :]
+        if count == 0:
             return np.zeros(0, np.complex64)
+        stride = buffer.strides[0]
+        windows = np.lib.stride_tricks.as_strided(buffer, (count, self._length), (self.factor * stride, stride),
+                                                  writeable=False)
+        out = windows @ self._taps  # one matrix product: filter, shift and decimate
         z = out[:, 0] + 1j * out[:, 1]
-        phase = self._next + self._step * np.arange(len(z))
-        self._next = float((self._next + self._step * len(z)) % (2 * np.pi))
+        phase = self._next + self._step * np.arange(count)
+        self._next = float((self._next + self._step * count) % (2 * np.pi))
         return (z * np.exp(-1j * phase)).astype(np.complex64)
 
 
