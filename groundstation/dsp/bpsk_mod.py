@@ -62,3 +62,16 @@ def bpsk_baseband(levels: np.ndarray, baud: float, rate_sps: float, roll_off: fl
         valid = (index >= 0) & (index < len(symbols))
         out[valid] += symbols[index[valid]] * rrc_pulse(t_symbols[valid] - index[valid], roll_off)
     return (out / np.sqrt(pulse_energy_symbols(roll_off))).astype(np.complex64)
+
+
+def usb_audio(baseband: np.ndarray, rate_sps: float, carrier_hz, phase_rad: float = 0.0) -> np.ndarray:
+    """What a USB receiver makes of ``baseband``: its real part with the carrier at ``carrier_hz`` (a number,
+    or one frequency a sample: Doppler and drift), phase continuous.
+
+    >>> audio = usb_audio(np.ones(48, np.complex64), 48000.0, 1000.0)
+    >>> audio.dtype, round(float(audio[0]), 3), round(float(audio[24]), 3)  # 1 kHz: half a period is 24 samples
+    (dtype('float32'), 1.0, -1.0)
+    """
+    frequency = np.broadcast_to(np.asarray(carrier_hz, np.float64), (len(baseband),))
+    phase = phase_rad + 2 * np.pi * (np.cumsum(frequency) - frequency) / rate_sps
+    return np.real(baseband * np.exp(1j * phase)).astype(np.float32)
