@@ -276,6 +276,7 @@ class BpskDemodulator(FrameDemodulator):
                  carrier_hz: float | None = None, search_hz: float | None = None,
                  cutoffs_bauds=FILTER_CUTOFFS_BAUDS, phase_window_symbols: float = PHASE_WINDOW_SYMBOLS,
                  window_symbols: float = TIMING_WINDOW_SYMBOLS) -> None:
+        check = check or (lambda raw, repaired: True)  # every FCS-valid frame (give a check to gate repairs)
         carrier_hz = default_carrier_hz(baud) if carrier_hz is None else carrier_hz
         search_hz = default_search_hz(baud) if search_hz is None else search_hz
         half_width_hz = (1 + EXCESS_BANDWIDTH) * baud / 2 + search_hz
