@@ -10,12 +10,13 @@ The chain, every stage a block-in / block-out array computation:
    about 0.1 s (a zero-padded FFT, interpolated peak), and only blocks where the
    line stands clearly above the noise count. The carrier frequency between
    block centres is interpolated (Doppler drift), the baseband derotated.
-3. Matched filters (low-passes of a few widths, one slicer each), then the
-   residual carrier phase: half the angle of the squared signal's centred
-   moving average over some tens of symbols, unwrapped (a feed-forward phase
-   estimator: no loop, so nothing to lose lock). The real part of the
-   derotated signal, scaled by its own amplitude estimate, is the decision
-   signal.
+3. Matched filters (a root raised cosine for the usual transmit pulse and two
+   low-passes for transmitters that shape less or differently, one slicer
+   each), then the residual carrier phase: half the angle of the squared
+   signal's centred moving average over some tens of symbols, unwrapped (a
+   feed-forward phase estimator: no loop, so nothing to lose lock). The real
+   part of the derotated signal, scaled by its own amplitude estimate, is the
+   decision signal.
 4. The 180-degree ambiguity does not matter: the line levels go through NRZI
    (differential) decoding in :class:`~groundstation.dsp.slicer.SlicerChain`,
    which also recovers symbol timing and finds the HDLC frames.
@@ -30,14 +31,15 @@ The chain, every stage a block-in / block-out array computation:
 >>> audio = np.real(baseband * np.exp(2j * np.pi * (1500.0 + 170.0 + 20.0 * t) * t))  # off by 170 Hz, drifting
 >>> demodulator = BpskDemodulator(48000.0, "bpsk1200", 1200.0, scrambled=False)
 >>> found = demodulator.process(audio.astype(np.float32)) + demodulator.flush()
->>> sorted({f.data == frame for f in found}), len(found)  # the same frame from both matched filters
-([True], 2)
+>>> sorted({f.data == frame for f in found}), len(found)  # the same frame from each matched filter
+([True], 3)
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from groundstation.dsp.bpsk_mod import rrc_pulse
 from groundstation.dsp.filters import HopFilterBank, RunningMean, lowpass_taps
 from groundstation.dsp.slicer import FrameDemodulator, SlicerChain, SlicerGroup
 
@@ -47,10 +49,10 @@ EXCESS_BANDWIDTH = 0.5  # signal half-width is (1 + this) * baud / 2 at most
 SEARCH_BLOCK_S = 0.1  # length of a carrier-search block (halved for each hop)
 SEARCH_ZERO_PAD = 4
 LINE_THRESHOLD = 30.0  # squared-signal line peak over the median of the search band (power)
-FILTER_CUTOFFS_BAUDS = (0.5, 0.65)  # matched filters: windowed-sinc low-passes, cutoff in bauds
+FILTER_SHAPES = ("rrc", 0.6, 0.75)  # matched filters: see matched_taps
 FILTER_SYMBOLS = 6.0
 PHASE_WINDOW_SYMBOLS = 24.0
-TIMING_WINDOW_SYMBOLS = 24.0
+TIMING_WINDOW_SYMBOLS = 64.0
 AUDIO_CARRIER_HZ = {1200: 1500.0, 9600: 12000.0}  # where USB receivers put the carrier
 
 
@@ -99,7 +101,8 @@ class Downconverter:
                  taps_per_step: int = DOWNCONVERTER_TAPS_PER_STEP) -> None:
         self.factor = max(1, int(factor))
         self.rate_sps = rate_sps / self.factor
-        length = taps_per_step * self.factor + 1 if self.factor > 1 else 8 * taps_per_step + 1
+        # Long enough for a transition band about as wide as the pass band (the image is 2 carriers away).
+        length = max(taps_per_step * self.factor, int(6 * rate_sps / half_width_hz)) // 2 * 2 + 1
         lowpass = lowpass_taps(half_width_hz, rate_sps, length).astype(np.float64)
         omega = 2 * np.pi * carrier_hz / rate_sps
         # correlation form (oldest tap first): tap i multiplies the sample (length - 1 - i) before the output
@@ -231,7 +234,9 @@ class PhaseEstimator:
 
     The carrier phase is half the angle of the moving average of the squared
     signal over ``window`` samples (centred), unwrapped along the stream; the
-    amplitude is the square root of that average's magnitude.
+    amplitude is the square root of that average's magnitude. Given several
+    columns (the same signal through matched filters of one length), the first
+    column's phase and amplitude serve them all.
 
     >>> z = np.repeat([1, -1, -1, 1, -1, 1, 1, 1] * 50, 8) * 0.3 * np.exp(1j * (0.7 + 0.001 * np.arange(3200)))
     >>> estimator = PhaseEstimator(64)
@@ -245,23 +250,49 @@ class PhaseEstimator:
     def __init__(self, window: int) -> None:
         self.window = int(window) | 1
         self.delay = self.window // 2
-        self._real = RunningMean(self.window)
-        self._imag = RunningMean(self.window)
-        self._tail = np.zeros(self.delay, np.complex64)
+        self._sum_tail = np.zeros(self.window, np.complex128)  # the last `window` squared samples
+        self._tail = None
         self._last_angle = 0.0
 
     def process(self, y: np.ndarray) -> np.ndarray:
         if len(y) == 0:
-            return np.zeros(0, np.float32)
-        squared = y * y
-        mean = self._real.process(squared.real) + 1j * self._imag.process(squared.imag)
+            return np.zeros(y.shape, np.float32)
+        if self._tail is None:
+            self._tail = np.zeros((self.delay, *y.shape[1:]), np.complex64)
+        first = y if y.ndim == 1 else y[:, 0]
+        squared = np.concatenate([self._sum_tail, (first * first).astype(np.complex128)])
+        sums = np.cumsum(squared)
+        mean = (sums[self.window :] - sums[: -self.window]) / self.window
+        self._sum_tail = squared[-self.window :]
         angle = np.unwrap(np.concatenate([[self._last_angle], np.angle(mean)]))[1:]
         self._last_angle = float(angle[-1])
         delayed = np.concatenate([self._tail, y])
         self._tail = delayed[len(delayed) - self.delay :] if self.delay else delayed[:0]
         delayed = delayed[: len(y)]
-        amplitude = np.sqrt(np.abs(mean)) + 1e-12
-        return (np.real(delayed * np.exp(-0.5j * angle)) / amplitude).astype(np.float32)
+        rotation = np.exp(-0.5j * angle) / (np.sqrt(np.abs(mean)) + 1e-12)
+        if y.ndim > 1:
+            rotation = rotation[:, None]
+        return np.real(delayed * rotation).astype(np.float32)
+
+
+def matched_taps(shape, samples_per_symbol: float, length: int) -> np.ndarray:
+    """A receive filter of ``length`` taps, unit DC gain: ``"rrc"`` (root raised cosine, roll-off 0.35:
+    matched to the usual transmit pulse), ``"box"`` (one symbol long: matched to unshaped symbols), or a
+    number: a windowed-sinc low-pass with that cutoff in bauds.
+
+    >>> [round(float(matched_taps(shape, 8.0, 49).sum()), 6) for shape in ("rrc", "box", 0.6)]
+    [1.0, 1.0, 1.0]
+    >>> int(np.count_nonzero(matched_taps("box", 8.0, 49)))
+    9
+    """
+    if shape == "box":
+        t = np.abs(np.arange(length) - (length - 1) / 2) / samples_per_symbol
+        taps = np.clip((0.5 - t) * samples_per_symbol + 0.5, 0.0, 1.0)  # one symbol long, edges fractional
+        return (taps / taps.sum()).astype(np.float32)
+    if shape == "rrc":
+        taps = rrc_pulse((np.arange(length) - (length - 1) / 2) / samples_per_symbol)
+        return (taps / taps.sum()).astype(np.float32)
+    return lowpass_taps(float(shape) / samples_per_symbol, 1.0, length)
 
 
 class BpskDemodulator(FrameDemodulator):
@@ -274,7 +305,7 @@ class BpskDemodulator(FrameDemodulator):
 
     def __init__(self, rate_sps: float, name: str, baud: float, scrambled: bool, check=None, repair: bool = True,
                  carrier_hz: float | None = None, search_hz: float | None = None,
-                 cutoffs_bauds=FILTER_CUTOFFS_BAUDS, phase_window_symbols: float = PHASE_WINDOW_SYMBOLS,
+                 filter_shapes=FILTER_SHAPES, phase_window_symbols: float = PHASE_WINDOW_SYMBOLS,
                  window_symbols: float = TIMING_WINDOW_SYMBOLS) -> None:
         check = check or (lambda raw, repaired: True)  # every FCS-valid frame (give a check to gate repairs)
         carrier_hz = default_carrier_hz(baud) if carrier_hz is None else carrier_hz
@@ -292,19 +323,19 @@ class BpskDemodulator(FrameDemodulator):
         rate2 = rate1 / hop
         samples_per_symbol = rate1 / baud
         length = int(FILTER_SYMBOLS * samples_per_symbol) // 2 * 2 + 1
-        taps = np.stack([lowpass_taps(cutoff * baud, rate1, length) for cutoff in cutoffs_bauds], axis=1)
+        taps = np.stack([matched_taps(shape, samples_per_symbol, length) for shape in filter_shapes], axis=1)
         self.filters = HopFilterBank(taps, hop)
         window = int(phase_window_symbols * rate2 / baud)
-        self.phases = [PhaseEstimator(window) for _ in cutoffs_bauds]
+        self.phase = PhaseEstimator(window)
         # The carrier search holds samples back but does not shift them: it counts in the latency only.
         delay_s = (self.downconverter.delay_s + ((self.filters.segments * hop - 1) / 2 - (hop - 1)) / rate1
-                   + self.phases[0].delay / rate2)
+                   + self.phase.delay / rate2)
         self.latency_s = delay_s + self.search.delay / rate1 + window_symbols / baud
         self.rate_sps = rate_sps
         self.slicers = SlicerGroup([
-            SlicerChain(name, f"filter {cutoff:g}", rate2 / baud, window_symbols, scrambled, 1.0 / rate2,
+            SlicerChain(name, f"filter {shape}", rate2 / baud, window_symbols, scrambled, 1.0 / rate2,
                         -delay_s, check, repair)
-            for cutoff in cutoffs_bauds
+            for shape in filter_shapes
         ], check)
 
     def process(self, samples: np.ndarray) -> list:
@@ -316,5 +347,5 @@ class BpskDemodulator(FrameDemodulator):
         filtered = self.filters.process(z)
         if len(filtered) == 0:
             return []
-        signals = [phase.process(filtered[:, column]) for column, phase in enumerate(self.phases)]
-        return self.slicers.process(signals)
+        decisions = self.phase.process(filtered)
+        return self.slicers.process([decisions[:, column] for column in range(decisions.shape[1])])
