@@ -162,7 +162,9 @@ class Decoder:
         self.demodulators = [demodulator(spec, audio_rate, repair) for spec in self.specs if spec.kind != "bpsk"]
         # BPSK never goes through the FM discriminator: from IQ it takes the samples (Doppler removed) itself.
         self.bpsk_shift = FmChannel(rate_sps, 0.0, doppler_hz=doppler_hz).shift if is_complex else None
-        iq_options = dict(carrier_hz=offset_hz, search_hz=half_width_hz) if is_complex else {}
+        iq_options = {}
+        if is_complex:  # the carrier is searched around --offset, as far as the signal may be from it
+            iq_options = dict(carrier_hz=offset_hz, search_hz=max(half_width_hz - widest / 2, 600.0))
         self.bpsk = [demodulator(spec, rate_sps, repair, **iq_options) for spec in self.specs if spec.kind == "bpsk"]
         self.levels = LevelMeter()
         self._pending: dict[bytes, list[RawFrame]] = {}
