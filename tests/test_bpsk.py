@@ -24,9 +24,9 @@ SIM = ["--sat", "Malligyong-1", "--station", "37.57,126.98,38", "--freq", "435e6
 
 
 def simulated_audio(modem_name: str, count: int, ebn0_db: float, offset_hz: float, drift_hz_s: float,
-                    seed: int = 1) -> tuple[np.ndarray, list[bytes]]:
+                    seed: int = 1, clock: float = 1.0) -> tuple[np.ndarray, list[bytes]]:
     """SIMULATED USB audio: ``count`` frames with gaps, the carrier ``offset_hz`` off the nominal and
-    drifting by ``drift_hz_s``, white noise at ``ebn0_db``."""
+    drifting by ``drift_hz_s``, the bit rate ``clock`` times the nominal, white noise at ``ebn0_db``."""
     spec = MODEMS[modem_name]
     frames = [Ax25Frame.ui("SIMSAT", "TLM", f"SIMULATED {modem_name} frame {n} of {count}".encode()).to_bytes()
               for n in range(count)]
@@ -35,7 +35,8 @@ def simulated_audio(modem_name: str, count: int, ebn0_db: float, offset_hz: floa
     flags = max(4, int(np.ceil(0.1 * spec.baud / 8)))
     for frame in frames:
         levels = nrzi_encode(frame_bits(append_fcs(frame), preamble_flags=flags, postamble_flags=3))
-        pieces += [bpsk_baseband(g3ruh_scramble(levels) if spec.scrambled else levels, spec.baud, RATE_SPS), gap]
+        levels = g3ruh_scramble(levels) if spec.scrambled else levels
+        pieces += [bpsk_baseband(levels, spec.baud * clock, RATE_SPS), gap]
     baseband = np.concatenate(pieces)
     t = np.arange(len(baseband)) / RATE_SPS
     audio = usb_audio(baseband, RATE_SPS, default_carrier_hz(spec.baud) + offset_hz + drift_hz_s * t, phase_rad=1.0)
@@ -60,6 +61,13 @@ def test_simulated_audio_with_offset_and_drift_decodes_every_frame(modem_name, o
     found = decode_audio(audio, modem_name)
     assert [frame.raw for frame in found] == frames
     assert all(frame.crc == "ok" and frame.modem == modem_name for frame in found)
+
+
+@pytest.mark.parametrize("modem_name", ["bpsk1200", "bpsk9600-g3ruh"])
+@pytest.mark.parametrize("clock", [0.97, 1.03])
+def test_a_transmitter_clock_three_per_cent_off_decodes(modem_name, clock):
+    audio, frames = simulated_audio(modem_name, 5, 14.0, 150.0, 20.0, seed=4, clock=clock)
+    assert [frame.raw for frame in decode_audio(audio, modem_name)] == frames
 
 
 def test_the_180_degree_ambiguity_does_not_matter():

@@ -11,12 +11,13 @@ The chain, every stage a block-in / block-out array computation:
    line stands clearly above the noise count. The carrier frequency between
    block centres is interpolated (Doppler drift), the baseband derotated.
 3. Matched filters (a root raised cosine for the usual transmit pulse and two
-   low-passes for transmitters that shape less or differently, one slicer
-   each), then the residual carrier phase: half the angle of the squared
-   signal's centred moving average over some tens of symbols, unwrapped (a
-   feed-forward phase estimator: no loop, so nothing to lose lock). The real
-   part of the derotated signal, scaled by its own amplitude estimate, is the
-   decision signal.
+   low-passes for transmitters that shape less or differently), then the
+   residual carrier phase: half the angle of the squared signal's centred
+   moving average over some tens of symbols, unwrapped (a feed-forward phase
+   estimator: no loop, so nothing to lose lock). The real part of the
+   derotated signal, scaled by its own amplitude estimate, is a decision
+   signal. Four slicers differ in filter and timing window (64 symbols is the
+   most sensitive; 24 and 12 follow a transmitter clock off by a few per cent).
 4. The 180-degree ambiguity does not matter: the line levels go through NRZI
    (differential) decoding in :class:`~groundstation.dsp.slicer.SlicerChain`,
    which also recovers symbol timing and finds the HDLC frames.
@@ -31,8 +32,8 @@ The chain, every stage a block-in / block-out array computation:
 >>> audio = np.real(baseband * np.exp(2j * np.pi * (1500.0 + 170.0 + 20.0 * t) * t))  # off by 170 Hz, drifting
 >>> demodulator = BpskDemodulator(48000.0, "bpsk1200", 1200.0, scrambled=False)
 >>> found = demodulator.process(audio.astype(np.float32)) + demodulator.flush()
->>> sorted({f.data == frame for f in found}), len(found)  # the same frame from each matched filter
-([True], 3)
+>>> sorted({f.data == frame for f in found}), len(found)  # the same frame from each slicer
+([True], 4)
 """
 
 from __future__ import annotations
@@ -49,10 +50,12 @@ EXCESS_BANDWIDTH = 0.5  # signal half-width is (1 + this) * baud / 2 at most
 SEARCH_BLOCK_S = 0.1  # length of a carrier-search block (halved for each hop)
 SEARCH_ZERO_PAD = 4
 LINE_THRESHOLD = 30.0  # squared-signal line peak over the median of the search band (power)
-FILTER_SHAPES = ("rrc", 0.6, 0.75)  # matched filters: see matched_taps
+# Slicers: (receive filter, see matched_taps; timing window in symbols). The long window is the most
+# sensitive at the nominal bit rate; the short ones follow a transmitter clock a few per cent off (the
+# 12-symbol one 3 %), the wide filter unshaped symbols.
+SLICERS = (("rrc", 64.0), ("rrc", 24.0), (0.6, 24.0), (0.75, 12.0))
 FILTER_SYMBOLS = 6.0
 PHASE_WINDOW_SYMBOLS = 24.0
-TIMING_WINDOW_SYMBOLS = 64.0
 AUDIO_CARRIER_HZ = {1200: 1500.0, 9600: 12000.0}  # where USB receivers put the carrier
 
 
@@ -305,8 +308,7 @@ class BpskDemodulator(FrameDemodulator):
 
     def __init__(self, rate_sps: float, name: str, baud: float, scrambled: bool, check=None, repair: bool = True,
                  carrier_hz: float | None = None, search_hz: float | None = None,
-                 filter_shapes=FILTER_SHAPES, phase_window_symbols: float = PHASE_WINDOW_SYMBOLS,
-                 window_symbols: float = TIMING_WINDOW_SYMBOLS) -> None:
+                 slicers=SLICERS, phase_window_symbols: float = PHASE_WINDOW_SYMBOLS) -> None:
         check = check or (lambda raw, repaired: True)  # every FCS-valid frame (give a check to gate repairs)
         carrier_hz = default_carrier_hz(baud) if carrier_hz is None else carrier_hz
         search_hz = default_search_hz(baud) if search_hz is None else search_hz
@@ -323,19 +325,21 @@ class BpskDemodulator(FrameDemodulator):
         rate2 = rate1 / hop
         samples_per_symbol = rate1 / baud
         length = int(FILTER_SYMBOLS * samples_per_symbol) // 2 * 2 + 1
-        taps = np.stack([matched_taps(shape, samples_per_symbol, length) for shape in filter_shapes], axis=1)
+        shapes = list(dict.fromkeys(shape for shape, _ in slicers))
+        self._columns = [shapes.index(shape) for shape, _ in slicers]
+        taps = np.stack([matched_taps(shape, samples_per_symbol, length) for shape in shapes], axis=1)
         self.filters = HopFilterBank(taps, hop)
         window = int(phase_window_symbols * rate2 / baud)
         self.phase = PhaseEstimator(window)
         # The carrier search holds samples back but does not shift them: it counts in the latency only.
         delay_s = (self.downconverter.delay_s + ((self.filters.segments * hop - 1) / 2 - (hop - 1)) / rate1
                    + self.phase.delay / rate2)
-        self.latency_s = delay_s + self.search.delay / rate1 + window_symbols / baud
+        self.latency_s = delay_s + self.search.delay / rate1 + max(window for _, window in slicers) / baud
         self.rate_sps = rate_sps
         self.slicers = SlicerGroup([
-            SlicerChain(name, f"filter {shape}", rate2 / baud, window_symbols, scrambled, 1.0 / rate2,
+            SlicerChain(name, f"filter {shape}, window {window:g}", rate2 / baud, window, scrambled, 1.0 / rate2,
                         -delay_s, check, repair)
-            for shape in filter_shapes
+            for shape, window in slicers
         ], check)
 
     def process(self, samples: np.ndarray) -> list:
@@ -348,4 +352,4 @@ class BpskDemodulator(FrameDemodulator):
         if len(filtered) == 0:
             return []
         decisions = self.phase.process(filtered)
-        return self.slicers.process([decisions[:, column] for column in range(decisions.shape[1])])
+        return self.slicers.process([decisions[:, column] for column in self._columns])
