@@ -43,12 +43,13 @@ import numpy as np
 from groundstation.dsp.bpsk_mod import rrc_pulse
 from groundstation.dsp.filters import HopFilterBank, RunningMean, lowpass_taps
 from groundstation.dsp.slicer import FrameDemodulator, SlicerChain, SlicerGroup
+from groundstation.dsp.timing import TimingRecovery
 
 SAMPLES_PER_SYMBOL_TARGET = 8  # after decimation, at least (fewer only where the input rate forces it)
 DOWNCONVERTER_TAPS_PER_STEP = 16
 EXCESS_BANDWIDTH = 0.5  # signal half-width is (1 + this) * baud / 2 at most
 SEARCH_BLOCK_S = 0.1  # length of a carrier-search block (halved for each hop)
-SEARCH_ZERO_PAD = 4
+SEARCH_ZERO_PAD = 2
 LINE_THRESHOLD = 30.0  # squared-signal line peak over the median of the search band (power)
 # Slicers: (receive filter, see matched_taps; timing window in symbols). The long window is the most
 # sensitive at the nominal bit rate; the short ones follow a transmitter clock a few per cent off (the
@@ -142,8 +143,10 @@ class CarrierSearch:
     frequency of the squared signal's strongest line (halved) and that line's
     strength. The frequency at a sample between two block centres is
     interpolated when both blocks saw a carrier, taken from the one that did
-    otherwise, and held from the last carrier seen when neither did. Output
-    lags input by about one block.
+    otherwise, and held from the last carrier seen when neither did. Where no
+    carrier was seen in the blocks around a stretch, it comes out as zeros
+    (noise there would only feed the slicers chance flags). Output lags input
+    by about one block.
 
     >>> rate = 9600.0
     >>> symbols = np.repeat(np.random.default_rng(2).integers(0, 2, 2400) * 2 - 1, 8)
@@ -169,6 +172,7 @@ class CarrierSearch:
         self._next_block = 0  # index of the next block to measure (it starts at k * hop)
         self._out = 0  # stream index of the next output sample
         self._centres = []  # (centre, frequency or None) of the last two measured blocks
+        self._seen = [False, False, False]  # whether each of the last three blocks saw a carrier
         self._held_hz = 0.0
         self._phase = 0.0
         self.last_hz = 0.0
@@ -199,7 +203,11 @@ class CarrierSearch:
             centre = self._next_block * self.hop + self.block // 2
             self._next_block += 1
             self._centres = (self._centres + [(centre, freq)])[-2:]
-            if len(self._centres) == 1:
+            self._seen = self._seen[1:] + [freq is not None]
+            if not any(self._seen):
+                pieces.append(np.zeros(centre - self._out, np.complex64))
+                self._out = centre
+            elif len(self._centres) == 1:
                 pieces.append(self._derotate(centre, [freq if freq is not None else self._held_hz] * 2))
             else:
                 (_, f0), (_, f1) = self._centres
@@ -298,17 +306,42 @@ def matched_taps(shape, samples_per_symbol: float, length: int) -> np.ndarray:
     return lowpass_taps(float(shape) / samples_per_symbol, 1.0, length)
 
 
+class _RecordedTiming:
+    """A slicer's timing recovery that keeps its last output, for :class:`_ReplayedTiming`."""
+
+    def __init__(self, timing: TimingRecovery) -> None:
+        self.timing = timing
+        self.last = (np.zeros(0, np.float32), np.zeros(0))
+
+    def process(self, d: np.ndarray):
+        self.last = self.timing.process(d)
+        return self.last
+
+
+class _ReplayedTiming:
+    """The timing of a second framing (plain and G3RUH at one bit rate) of the same decision signal: what
+    the first framing's timing just produced, so the symbols are timed once."""
+
+    def __init__(self, source: _RecordedTiming) -> None:
+        self.source = source
+
+    def process(self, d: np.ndarray):
+        return self.source.last
+
+
 class BpskDemodulator(FrameDemodulator):
     """SSB audio (real) or complex baseband blocks in, :class:`RawFrame` out.
 
     ``carrier_hz``: the nominal carrier (audio: :func:`default_carrier_hz`; IQ:
     where the signal sits, e.g. ``--offset``); ``search_hz``: how far from it the
-    carrier may be.
+    carrier may be. ``also``: more (name, scrambled) framings to look for in the
+    same symbols (``bpsk1200`` and ``bpsk1200-g3ruh`` share everything up to the
+    deframer).
     """
 
     def __init__(self, rate_sps: float, name: str, baud: float, scrambled: bool, check=None, repair: bool = True,
                  carrier_hz: float | None = None, search_hz: float | None = None,
-                 slicers=SLICERS, phase_window_symbols: float = PHASE_WINDOW_SYMBOLS) -> None:
+                 slicers=SLICERS, phase_window_symbols: float = PHASE_WINDOW_SYMBOLS, also=()) -> None:
         check = check or (lambda raw, repaired: True)  # every FCS-valid frame (give a check to gate repairs)
         carrier_hz = default_carrier_hz(baud) if carrier_hz is None else carrier_hz
         search_hz = default_search_hz(baud) if search_hz is None else search_hz
@@ -336,11 +369,14 @@ class BpskDemodulator(FrameDemodulator):
                    + self.phase.delay / rate2)
         self.latency_s = delay_s + self.search.delay / rate1 + max(window for _, window in slicers) / baud
         self.rate_sps = rate_sps
-        self.slicers = SlicerGroup([
-            SlicerChain(name, f"filter {shape}, window {window:g}", rate2 / baud, window, scrambled, 1.0 / rate2,
-                        -delay_s, check, repair)
-            for shape, window in slicers
-        ], check)
+        self.groups = []  # one SlicerGroup a framing; the first times the symbols for all
+        for framing, (modem, is_scrambled) in enumerate([(name, scrambled), *also]):
+            chains = [SlicerChain(modem, f"filter {shape}, window {window:g}", rate2 / baud, window, is_scrambled,
+                                  1.0 / rate2, -delay_s, check, repair)
+                      for shape, window in slicers]
+            for chain, first in zip(chains, self.groups[0].chains if framing else chains):
+                chain.timing = _ReplayedTiming(first.timing) if framing else _RecordedTiming(chain.timing)
+            self.groups.append(SlicerGroup(chains, check))
 
     def process(self, samples: np.ndarray) -> list:
         if not np.iscomplexobj(samples):
@@ -352,4 +388,5 @@ class BpskDemodulator(FrameDemodulator):
         if len(filtered) == 0:
             return []
         decisions = self.phase.process(filtered)
-        return self.slicers.process([decisions[:, column] for column in self._columns])
+        signals = [decisions[:, column] for column in self._columns]
+        return [frame for group in self.groups for frame in group.process(signals)]

@@ -165,7 +165,12 @@ class Decoder:
         iq_options = {}
         if is_complex:  # the carrier is searched around --offset, as far as the signal may be from it
             iq_options = dict(carrier_hz=offset_hz, search_hz=max(half_width_hz - widest / 2, 600.0))
-        self.bpsk = [demodulator(spec, rate_sps, repair, **iq_options) for spec in self.specs if spec.kind == "bpsk"]
+        by_baud: dict[int, list[ModemSpec]] = {}  # plain and G3RUH at one bit rate share one demodulator
+        for spec in self.specs:
+            if spec.kind == "bpsk":
+                by_baud.setdefault(spec.baud, []).append(spec)
+        self.bpsk = [demodulator(specs[0], rate_sps, repair, also=[(s.name, s.scrambled) for s in specs[1:]],
+                                 **iq_options) for specs in by_baud.values()]
         self.levels = LevelMeter()
         self._pending: dict[bytes, list[RawFrame]] = {}
         self._recent: deque = deque()  # (end_s, data) of emitted frames, for duplicates that arrive late
