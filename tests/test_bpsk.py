@@ -110,7 +110,7 @@ def simulate(run_cli, tmp_path, name, *extra):
     return out, json.loads(out.read_text())["global"]["groundstation:frames"]
 
 
-@pytest.mark.parametrize("modem_name", ["bpsk1200", "bpsk9600-g3ruh"])
+@pytest.mark.parametrize("modem_name", BPSK_MODEMS)
 def test_simulated_iq_pass_with_doppler_and_its_audio_decode_every_frame(run_cli, tmp_path, modem_name):
     # At 14:23 the satellite is low: Doppler near +9.5 kHz and changing by about 30 Hz/s.
     meta, truth = simulate(run_cli, tmp_path, modem_name, "--start", "2024-06-12T14:23:00Z", "--duration", "16",

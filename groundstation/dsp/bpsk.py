@@ -99,6 +99,9 @@ class Downconverter:
     >>> turns = np.angle(z[1000:] * np.conj(z[999:-1])) * down.rate_sps / (2 * np.pi)
     >>> round(float(np.median(turns)), 1), round(float(np.median(np.abs(z[1000:]))), 2)
     (50.0, 0.5)
+    >>> iq = np.exp(-2j * np.pi * 1450.0 * np.arange(9600) / rate)  # complex input: -1450 Hz is not 1450 Hz
+    >>> bool(np.abs(Downconverter(rate, 1500.0, 1000.0, factor=5).process(iq)[1000:]).max() < 1e-3)
+    True
     """
 
     def __init__(self, rate_sps: float, carrier_hz: float, half_width_hz: float, factor: int,
@@ -114,7 +117,7 @@ class Downconverter:
         self._taps = np.stack([bandpass.real, bandpass.imag], axis=1).astype(np.float32)
         self._length = length
         # Output m is the window of `length` samples ending at input sample m * factor + factor - 1.
-        self._buffer = np.zeros(length - self.factor, np.float32)
+        self._buffer = np.zeros(length - self.factor, np.float32)  # becomes complex with complex input
         self._step = self.factor * omega
         self._next = (self.factor - 1) * omega  # carrier phase at the next output sample
         #: Seconds by which the output lags the input.
@@ -126,14 +129,23 @@ class Downconverter:
         self._buffer = buffer[count * self.factor :]
         if count == 0:
             return np.zeros(0, np.complex64)
-        stride = buffer.strides[0]
-        windows = np.lib.stride_tricks.as_strided(buffer, (count, self._length), (self.factor * stride, stride),
-                                                  writeable=False)
-        out = windows @ self._taps  # one matrix product: filter, shift and decimate
-        z = out[:, 0] + 1j * out[:, 1]
+        if np.iscomplexobj(buffer):  # two real products (numpy's complex-by-real product is slow)
+            real, imag = self._windowed(buffer.real.copy(), count), self._windowed(buffer.imag.copy(), count)
+            z = (real[:, 0] - imag[:, 1]) + 1j * (real[:, 1] + imag[:, 0])
+        else:
+            out = self._windowed(buffer, count)
+            z = out[:, 0] + 1j * out[:, 1]
         phase = self._next + self._step * np.arange(count)
         self._next = float((self._next + self._step * count) % (2 * np.pi))
         return (z * np.exp(-1j * phase)).astype(np.complex64)
+
+
+    def _windowed(self, buffer: np.ndarray, count: int) -> np.ndarray:
+        """One matrix product: every output's window of input times the taps (filter, shift, decimate)."""
+        stride = buffer.strides[0]
+        windows = np.lib.stride_tricks.as_strided(buffer, (count, self._length), (self.factor * stride, stride),
+                                                  writeable=False)
+        return windows @ self._taps
 
 
 class CarrierSearch:
