@@ -195,7 +195,7 @@ class CarrierSearch:
         squared = (samples * samples) * self._window
         power = np.abs(np.fft.fft(squared, self._size)[self._bins]) ** 2
         peak = int(np.argmax(power))
-        if power[peak] < LINE_THRESHOLD * np.median(power):
+        if not power[peak] > LINE_THRESHOLD * np.median(power):  # digital silence (all zero) is no line either
             return None
         offset = 0.0
         if 0 < peak < len(power) - 1:  # parabolic interpolation on log power
