@@ -41,7 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from groundstation.dsp.bpsk_mod import rrc_pulse
-from groundstation.dsp.filters import HopFilterBank, RunningMean, lowpass_taps
+from groundstation.dsp.filters import HopFilterBank, lowpass_taps
 from groundstation.dsp.slicer import FrameDemodulator, SlicerChain, SlicerGroup
 from groundstation.dsp.timing import TimingRecovery
 
@@ -70,7 +70,11 @@ def default_carrier_hz(baud: float) -> float:
 
 
 def default_search_hz(baud: float) -> float:
-    """How far from the nominal carrier to look: +-600 Hz at 1200 baud, +-2 kHz at 9600."""
+    """How far from the nominal carrier to look: +-600 Hz at 1200 baud, a fifth of the bit rate above.
+
+    >>> default_search_hz(1200), default_search_hz(9600)
+    (600.0, 1920.0)
+    """
     return max(600.0, 0.2 * baud)
 
 

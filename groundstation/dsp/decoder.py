@@ -164,7 +164,7 @@ class Decoder:
         self.bpsk_shift = FmChannel(rate_sps, 0.0, doppler_hz=doppler_hz).shift if is_complex else None
         iq_options = {}
         if is_complex:  # the carrier is searched around --offset, as far as the signal may be from it
-            iq_options = dict(carrier_hz=offset_hz, search_hz=max(half_width_hz - widest / 2, 600.0))
+            iq_options = {"carrier_hz": offset_hz, "search_hz": max(half_width_hz - widest / 2, 600.0)}
         by_baud: dict[int, list[ModemSpec]] = {}  # plain and G3RUH at one bit rate share one demodulator
         for spec in self.specs:
             if spec.kind == "bpsk":
