@@ -1,13 +1,15 @@
 """Benchmark: BPSK sensitivity, frames of 100 against Eb/N0, beside the theoretical curves.
 
-Run: python tests/benchmarks/bench_bpsk.py [--modem bpsk1200] [--levels 6 7 8 9] [--packets 100] [--seed N]
+Run: python tests/benchmarks/bench_bpsk.py [--modem bpsk1200] [--levels 6 7 8 9] [--packets 100] [--seed N] [--iq]
 
 SIMULATED signals only: 100 AX.25 UI frames with distinct texts, HDLC with 0.1 s of flags before each
 (NRZI, then G3RUH scrambling for the -g3ruh modems), BPSK with a root-raised-cosine pulse (roll-off 0.35),
 as USB audio at 48 kHz; each packet follows a gap of 0.2 s of noise. The carrier starts 170 Hz off the
 nominal (1.5 kHz at 1200 baud, 12 kHz at 9600) and wanders sinusoidally by +-200 Hz (up to 21 Hz/s).
 White noise: Eb/N0 = signal power over noise variance x (fs / 2) / bit rate, the signal power measured
-where a packet is on the air. "false" counts decoded frames whose content matches none (must be 0).
+where a packet is on the air. With ``--iq``: complex baseband at 48 kS/s instead, the carrier 170 Hz off
+centre and wandering the same way, searched for within +-12 kHz (no Doppler data); Eb/N0 = signal power
+over complex noise variance x fs / bit rate. "false" counts decoded frames whose content matches none.
 
 Theory, for each packet's symbol count n: coherent BPSK with differential (NRZI) decoding decodes a frame
 when no symbol is wrong, (1 - Q(sqrt(2 Eb/N0)))^n; DBPSK (differentially coherent detection, the usual
@@ -43,8 +45,8 @@ def packets(count: int, seed: int) -> list[bytes]:
             for n in range(count)]
 
 
-def clean_audio(frames: list[bytes], modem_name: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    """Audio without noise, a mask of where packets are on the air, and each packet's symbol count."""
+def clean_audio(frames: list[bytes], modem_name: str, iq: bool = False) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Audio (or IQ) without noise, a mask of where packets are on the air, and each packet's symbol count."""
     spec = MODEMS[modem_name]
     pieces, mask, symbols = [], [], []
     gap = np.zeros(int(GAP_S * RATE_SPS), np.complex64)
@@ -61,8 +63,11 @@ def clean_audio(frames: list[bytes], modem_name: str) -> tuple[np.ndarray, np.nd
     mask.append(np.zeros(len(gap), bool))
     baseband, mask = np.concatenate(pieces), np.concatenate(mask)
     t = np.arange(len(baseband)) / RATE_SPS
-    frequency = default_carrier_hz(spec.baud) + OFFSET_HZ + WANDER_HZ * np.sin(2 * np.pi * t / WANDER_PERIOD_S)
-    return usb_audio(baseband, RATE_SPS, frequency), mask, symbols
+    wander = OFFSET_HZ + WANDER_HZ * np.sin(2 * np.pi * t / WANDER_PERIOD_S)
+    if iq:
+        phase = 2 * np.pi * np.cumsum(wander) / RATE_SPS
+        return (baseband * np.exp(1j * phase)).astype(np.complex64), mask, symbols
+    return usb_audio(baseband, RATE_SPS, default_carrier_hz(spec.baud) + wander), mask, symbols
 
 
 def theory(ebn0_db: float, symbols: list[int]) -> tuple[float, float]:
@@ -78,21 +83,28 @@ def main() -> None:
     parser.add_argument("--levels", type=float, nargs="+", default=[5, 6, 7, 8, 9])
     parser.add_argument("--packets", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1000)
+    parser.add_argument("--iq", action="store_true", help="complex baseband instead of USB audio")
     args = parser.parse_args()
     frames = packets(args.packets, args.seed)
     sent = set(frames)
-    audio, mask, symbols = clean_audio(frames, args.modem)
-    power = float(np.mean(audio[mask].astype(np.float64) ** 2))
+    audio, mask, symbols = clean_audio(frames, args.modem, args.iq)
+    power = float(np.mean(np.abs(audio[mask].astype(np.complex128 if args.iq else np.float64)) ** 2))
     baud = MODEMS[args.modem].baud
-    print(f"{args.modem}, {args.packets} SIMULATED packets (USB audio, 48 kHz), seed {args.seed}, "
+    print(f"{args.modem}, {args.packets} SIMULATED packets ({'IQ' if args.iq else 'USB audio'}, 48 kHz), "
+          f"seed {args.seed}, "
           f"{int(np.mean(symbols))} symbols a packet on average")
     print(f"{'Eb/N0 dB':>8} {'coherent DE-BPSK':>16} {'DBPSK':>6} {'ours':>5} {'fixed':>6} {'false':>6} {'x RT':>6}")
     for index, level in enumerate(args.levels):
-        variance = power * RATE_SPS / 2 / baud / 10 ** (level / 10)
         rng = np.random.default_rng([args.seed, index])
-        noisy = (audio + rng.standard_normal(len(audio)).astype(np.float32) * np.float32(math.sqrt(variance)))
+        if args.iq:
+            variance = power * RATE_SPS / baud / 10 ** (level / 10)  # complex noise: N0 = variance / fs
+            noise = rng.standard_normal(2 * len(audio)).astype(np.float32).view(np.complex64) * np.sqrt(0.5)
+        else:
+            variance = power * RATE_SPS / 2 / baud / 10 ** (level / 10)  # real noise: N0 = variance / (fs / 2)
+            noise = rng.standard_normal(len(audio)).astype(np.float32)
+        noisy = audio + noise * np.float32(math.sqrt(variance))
         noisy *= np.float32(0.25 / np.std(noisy))
-        decoder = Decoder(RATE_SPS, False, [args.modem])
+        decoder = Decoder(RATE_SPS, args.iq, [args.modem])
         began = time.process_time()
         found = []
         for start in range(0, len(noisy), 1 << 16):
