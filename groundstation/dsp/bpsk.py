@@ -115,6 +115,7 @@ class Downconverter:
         # Long enough for a transition band about as wide as the pass band (the image is 2 carriers away).
         length = max(taps_per_step * self.factor, int(6 * rate_sps / half_width_hz)) // 2 * 2 + 1
         lowpass = lowpass_taps(half_width_hz, rate_sps, length).astype(np.float64)
+        self._lowpass, self._input_rate_sps, self._half_width_hz = lowpass, rate_sps, half_width_hz
         omega = 2 * np.pi * carrier_hz / rate_sps
         # correlation form (oldest tap first): tap i multiplies the sample (length - 1 - i) before the output
         bandpass = lowpass * np.exp(1j * omega * (length - 1 - np.arange(length)))
@@ -143,6 +144,25 @@ class Downconverter:
         self._next = float((self._next + self._step * count) % (2 * np.pi))
         return (z * np.exp(-1j * phase)).astype(np.complex64)
 
+
+    def squared_noise_shape(self, freqs_hz: np.ndarray) -> np.ndarray:
+        """The power spectrum of the *squared* output for white noise in, at ``freqs_hz``, peak 1.
+
+        Squaring filtered noise gives the self-convolution of the filter's power
+        response: a hump centred on zero, not flat. The carrier search divides it
+        out before comparing a line with the noise.
+
+        >>> down = Downconverter(48000.0, 1500.0, 1000.0, factor=5)
+        >>> down.squared_noise_shape(np.array([0.0, 1000.0, 2000.0, 4000.0])).round(2).tolist()
+        [1.0, 0.49, 0.01, 0.0]
+        """
+        step = self._half_width_hz / 200
+        grid = np.arange(-600, 601) * step
+        n = np.arange(len(self._lowpass))
+        response = np.abs(np.exp(-2j * np.pi * np.outer(grid, n) / self._input_rate_sps) @ self._lowpass) ** 2
+        shape = np.convolve(response, response)  # on the grid from 2 * grid[0], same step
+        shape /= shape.max()
+        return np.interp(freqs_hz, 2 * grid[0] + step * np.arange(len(shape)), shape, left=0.0, right=0.0)
 
     def _windowed(self, buffer: np.ndarray, count: int) -> np.ndarray:
         """One matrix product: every output's window of input times the taps (filter, shift, decimate)."""
@@ -173,7 +193,8 @@ class CarrierSearch:
     (230, True)
     """
 
-    def __init__(self, rate_sps: float, search_hz: float, block_s: float = SEARCH_BLOCK_S) -> None:
+    def __init__(self, rate_sps: float, search_hz: float, block_s: float = SEARCH_BLOCK_S,
+                 noise_shape=None) -> None:
         self.rate_sps = rate_sps
         self.block = int(2 ** np.round(np.log2(max(block_s * rate_sps, 64))))
         self.hop = self.block // 2
@@ -181,6 +202,9 @@ class CarrierSearch:
         freqs = np.fft.fftfreq(size, 1.0 / rate_sps) / 2  # carrier offset for each bin of the squared signal
         self._bins = np.flatnonzero(np.abs(freqs) <= search_hz)
         self._freqs = freqs
+        # The squared noise's own spectrum over the searched bins (2f), divided out: flat noise, fair peaks.
+        shape = np.ones(len(self._bins)) if noise_shape is None else noise_shape(2 * freqs[self._bins])
+        self._whiten = 1.0 / np.maximum(shape, 1e-2)
         self._size = size
         self._window = np.hanning(self.block).astype(np.float32)
         self._buffer = np.zeros(0, np.complex64)
@@ -197,7 +221,7 @@ class CarrierSearch:
 
     def _measure(self, samples: np.ndarray) -> float | None:
         squared = (samples * samples) * self._window
-        power = np.abs(np.fft.fft(squared, self._size)[self._bins]) ** 2
+        power = np.abs(np.fft.fft(squared, self._size)[self._bins]) ** 2 * self._whiten
         peak = int(np.argmax(power))
         if not power[peak] > LINE_THRESHOLD * np.median(power):  # digital silence (all zero) is no line either
             return None
@@ -368,7 +392,7 @@ class BpskDemodulator(FrameDemodulator):
         factor = max(1, int(rate_sps // needed_rate))
         self.downconverter = Downconverter(rate_sps, carrier_hz, half_width_hz, factor)
         rate1 = self.downconverter.rate_sps
-        self.search = CarrierSearch(rate1, search_hz)
+        self.search = CarrierSearch(rate1, search_hz, noise_shape=self.downconverter.squared_noise_shape)
         # Second decimation (IQ with a wide search): the matched filters keep every `hop`-th sample.
         hop = max(1, int(rate1 // (SAMPLES_PER_SYMBOL_TARGET * baud)))
         rate2 = rate1 / hop
