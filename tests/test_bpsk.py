@@ -103,6 +103,30 @@ def test_no_false_frames_from_noise():
         assert found + demodulator.flush() == []
 
 
+@pytest.mark.parametrize("rate_sps, search_hz", [(48000.0, 12000.0), (48000.0, 1000.0), (250000.0, 12000.0)])
+def test_the_carrier_search_sees_no_line_in_noise(rate_sps, search_hz):
+    demodulator = BpskDemodulator(rate_sps, "bpsk1200", 1200.0, False, carrier_hz=3000.0, search_hz=search_hz)
+    rng = np.random.default_rng(5)
+    for _ in range(8):
+        noise = rng.standard_normal(2 * int(rate_sps)).astype(np.float32).view(np.complex64)
+        assert demodulator.process(noise) == []
+    assert demodulator.search.blocks > 60 and demodulator.search.blocks_with_line == 0
+
+
+def test_frames_never_pass_through_an_fm_discriminator(monkeypatch, run_cli, tmp_path):
+    meta, truth = simulate(run_cli, tmp_path, "nofm", "--start", "2024-06-12T14:26:00Z", "--duration", "8",
+                           "--beacon-interval", "3", "--cn0", "65", "--modem", "bpsk1200", "--seed", "2",
+                           "--audio", tmp_path / "nofm.wav")
+
+    def refuse(self, samples):
+        raise AssertionError("BPSK went through the FM discriminator")
+
+    monkeypatch.setattr("groundstation.dsp.fm.FmDiscriminator.process", refuse)
+    for path in (meta, tmp_path / "nofm.wav"):
+        frames = list(decode_recording(open_recording(str(path)), modems=["bpsk1200", "bpsk1200-g3ruh"]))
+        assert [frame.raw.hex() for frame in frames] == [frame["hex"] for frame in truth]
+
+
 def simulate(run_cli, tmp_path, name, *extra):
     out = tmp_path / f"{name}.sigmf-meta"
     result = run_cli("simulate", *SIM, "--out", out, *extra)

@@ -150,6 +150,8 @@ class CarrierSearch:
         self._held_hz = 0.0
         self._phase = 0.0
         self.last_hz = 0.0
+        #: Blocks measured, and those in which a carrier line stood out.
+        self.blocks = self.blocks_with_line = 0
         #: Samples by which output lags input (at most).
         self.delay = self.block
 
@@ -192,9 +194,11 @@ class CarrierSearch:
                 elif f1 is None:
                     f1 = f0
                 pieces.append(self._derotate(centre, [f0, f1]))
+            self.blocks += 1
             if freq is not None:
                 self._held_hz = freq
                 self.last_hz = freq
+                self.blocks_with_line += 1
         keep_from = min(self._next_block * self.hop, self._out) - self._buffer_start
         self._buffer = self._buffer[keep_from:]
         self._buffer_start += keep_from
