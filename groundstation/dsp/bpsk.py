@@ -168,6 +168,10 @@ class BpskDemodulator(FrameDemodulator):
                    + self.phase.delay / rate2)
         self.latency_s = delay_s + self.search.delay / rate1 + max(window for _, window in slicers) / baud
         self.rate_sps = rate_sps
+        # Silent samples let through after a carrier goes, before the rest of the silence is left out.
+        self._keep_silent = int((FILTER_SYMBOLS + phase_window_symbols + max(w for _, w in slicers) + 32)
+                                * samples_per_symbol)
+        self._silent = self._keep_silent + 1  # silent samples so far (the start counts as long silent)
         self.groups = []  # one SlicerGroup a framing; the first times the symbols for all
         for framing, (modem, is_scrambled) in enumerate([(name, scrambled), *also]):
             chains = [SlicerChain(modem, f"filter {shape}, window {window:g}", rate2 / baud, window, is_scrambled,
@@ -181,6 +185,43 @@ class BpskDemodulator(FrameDemodulator):
         if not np.iscomplexobj(samples):
             samples = samples.astype(np.float32, copy=False)
         z = self.search.process(self.downconverter.process(samples))
+        frames = []
+        for piece, skipped in self._skip_silence(z, self.search.last_present):
+            frames += self._slice(piece)
+            if skipped:  # the silence left out: later frames are that much later
+                for group in self.groups:
+                    for chain in group.chains:
+                        chain.delay_s += skipped / self.downconverter.rate_sps
+        return frames
+
+    def _skip_silence(self, z: np.ndarray, present: np.ndarray) -> list[tuple[np.ndarray, int]]:
+        """Pieces of ``z`` to slice, each with the count of silent samples left out after it.
+
+        Where no carrier was seen the search gives zeros; the first
+        :attr:`_keep_silent` of a run of them go through (they flush the
+        filters, phase window, timing and deframer), the rest are left out:
+        noise-only stretches cost no filtering, timing or deframing.
+        """
+        if len(z) == 0:
+            return []
+        index = np.arange(len(z))
+        last_present = np.maximum.accumulate(np.where(present, index, -1))
+        # how long it has been silent at each sample (0 where a carrier is)
+        silent_for = np.where(last_present >= 0, index - last_present, self._silent + 1 + index)
+        keep = present | (silent_for <= self._keep_silent)
+        self._silent = int(silent_for[-1]) if not present[-1] else 0
+        if keep.all():
+            return [(z, 0)]
+        pieces = []
+        edges = np.flatnonzero(np.diff(np.concatenate([[1], keep.astype(np.int8), [1]])))  # starts/ends of drops
+        first = 0
+        for drop_start, drop_end in zip(edges[::2], edges[1::2]):
+            pieces.append((z[first:drop_start], int(drop_end - drop_start)))
+            first = drop_end
+        pieces.append((z[first:], 0))
+        return [(piece, skipped) for piece, skipped in pieces if len(piece) or skipped]
+
+    def _slice(self, z: np.ndarray) -> list:
         if len(z) == 0:
             return []
         filtered = self.filters.process(z)

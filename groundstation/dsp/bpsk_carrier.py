@@ -115,7 +115,8 @@ class CarrierSearch:
     interpolated when both blocks saw a carrier, taken from the one that did
     otherwise, and held from the last carrier seen when neither did. Where no
     carrier was seen in the blocks around a stretch, it comes out as zeros
-    (noise there would only feed the slicers chance flags). Output lags input
+    (noise there would only feed the slicers chance flags), and
+    :attr:`last_present` says which output samples carry something. Output lags input
     by about one block.
 
     >>> rate = 9600.0
@@ -152,6 +153,8 @@ class CarrierSearch:
         self.last_hz = 0.0
         #: Blocks measured, and those in which a carrier line stood out.
         self.blocks = self.blocks_with_line = 0
+        #: For the samples the last :meth:`process` returned: True where a carrier was seen around them.
+        self.last_present = np.zeros(0, bool)
         #: Samples by which output lags input (at most).
         self.delay = self.block
 
@@ -172,7 +175,7 @@ class CarrierSearch:
     def process(self, z: np.ndarray) -> np.ndarray:
         self._buffer = np.concatenate([self._buffer, z.astype(np.complex64, copy=False)])
         end = self._buffer_start + len(self._buffer)
-        pieces = []
+        pieces, present = [], []
         while self._next_block * self.hop + self.block <= end:
             first = self._next_block * self.hop - self._buffer_start
             freq = self._measure(self._buffer[first : first + self.block])
@@ -180,6 +183,7 @@ class CarrierSearch:
             self._next_block += 1
             self._centres = (self._centres + [(centre, freq)])[-2:]
             self._seen = self._seen[1:] + [freq is not None]
+            present.append(np.full(centre - self._out, any(self._seen)))
             if not any(self._seen):
                 pieces.append(np.zeros(centre - self._out, np.complex64))
                 self._out = centre
@@ -202,6 +206,7 @@ class CarrierSearch:
         keep_from = min(self._next_block * self.hop, self._out) - self._buffer_start
         self._buffer = self._buffer[keep_from:]
         self._buffer_start += keep_from
+        self.last_present = np.concatenate(present) if present else np.zeros(0, bool)
         return np.concatenate(pieces) if pieces else np.zeros(0, np.complex64)
 
     def _derotate(self, until: int, freqs_hz: list[float]) -> np.ndarray:
