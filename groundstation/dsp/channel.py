@@ -74,6 +74,41 @@ class Afc:
         return signal * np.exp(1j * (phase + 2 * np.pi * offset_hz / self.rate_sps)).astype(np.complex64)
 
 
+class FrequencyShift:
+    """IQ blocks shifted so that ``offset_hz`` (plus ``doppler_hz(t_s)``, seconds from the input start -> Hz)
+    comes to zero: multiplied by exp(-2j*pi*f*t), the phase continuous across blocks; no delay.
+
+    >>> shift = FrequencyShift(1000.0, offset_hz=100.0)
+    >>> tone = np.exp(2j * np.pi * 100.0 * np.arange(20) / 1000.0).astype(np.complex64)
+    >>> out = [shift.process(Block(tone[a:a + 10], 1000.0, None, None, a / 1000.0)).samples for a in (0, 10)]
+    >>> bool(np.allclose(np.concatenate(out), 1.0, atol=1e-5))
+    True
+    """
+
+    def __init__(self, rate_sps: float, offset_hz: float = 0.0,
+                 doppler_hz: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+        self.rate_sps = float(rate_sps)
+        self.offset_hz = offset_hz
+        self.doppler_hz = doppler_hz
+        self._phase = 0.0
+
+    def process(self, block: Block) -> Block:
+        iq = block.samples.astype(np.complex64, copy=False)
+        count = len(iq)
+        if count == 0 or (self.doppler_hz is None and self.offset_hz == 0):
+            return block.derived(iq, block.rate_sps, block.start_s, block.centre_hz)
+        if self.doppler_hz is None:
+            step = 2 * np.pi * self.offset_hz / self.rate_sps
+            phase = self._phase + step * np.arange(count)
+            self._phase = float((self._phase + step * count) % (2 * np.pi))
+        else:
+            t_s = block.start_s + np.arange(count) / self.rate_sps
+            frequency = self.offset_hz + self.doppler_hz(t_s)
+            phase = self._phase + 2 * np.pi * np.concatenate([[0.0], np.cumsum(frequency[:-1])]) / self.rate_sps
+            self._phase = float((phase[-1] + 2 * np.pi * frequency[-1] / self.rate_sps) % (2 * np.pi))
+        return block.derived(iq * np.exp(-1j * phase.astype(np.float32)), block.rate_sps, block.start_s, block.centre_hz)
+
+
 class FmChannel:
     """IQ blocks at ``rate_sps`` in, blocks of FM-demodulated audio at :attr:`audio_rate_sps` out.
 
@@ -88,12 +123,10 @@ class FmChannel:
         self.rate_sps = float(rate_sps)
         self.decimation = self.decimation_for(rate_sps)
         self.audio_rate_sps = self.rate_sps / self.decimation
-        self.offset_hz = offset_hz
-        self.doppler_hz = doppler_hz
+        self.shifter = FrequencyShift(rate_sps, offset_hz, doppler_hz)
         cutoff_hz = min(half_width_hz, 0.45 * self.audio_rate_sps)
         self.decimator = Decimator(self.rate_sps, self.decimation, cutoff_hz, TAPS_PER_DECIMATION)
         self.discriminator = FmDiscriminator(self.audio_rate_sps, deviation_hz)
-        self._phase = 0.0
         #: Seconds by which the audio lags the IQ (the filters' group delay and the AFC's).
         self.delay_s = self.decimator.delay_s
         self.afc = None
@@ -115,26 +148,9 @@ class FmChannel:
         """The audio rate of a channel fed IQ at ``rate_sps`` (44 kS/s or more, an integer fraction)."""
         return float(rate_sps) / cls.decimation_for(rate_sps)
 
-    def shift(self, iq: np.ndarray, start_s: float) -> np.ndarray:
-        """Multiply by exp(-2j*pi*f*t) with f = offset (+ Doppler), phase continuous across blocks."""
-        count = len(iq)
-        if self.doppler_hz is None:
-            if self.offset_hz == 0:
-                return iq
-            step = 2 * np.pi * self.offset_hz / self.rate_sps
-            phase = self._phase + step * np.arange(count)
-            self._phase = float((self._phase + step * count) % (2 * np.pi))
-        else:
-            t_s = start_s + np.arange(count) / self.rate_sps
-            frequency = self.offset_hz + self.doppler_hz(t_s)
-            phase = self._phase + 2 * np.pi * np.concatenate([[0.0], np.cumsum(frequency[:-1])]) / self.rate_sps
-            self._phase = float((phase[-1] + 2 * np.pi * frequency[-1] / self.rate_sps) % (2 * np.pi))
-        return iq * np.exp(-1j * phase.astype(np.float32))
-
     def process(self, block: Block) -> Block:
         """The audio of this IQ block."""
-        baseband = self.shift(block.samples.astype(np.complex64, copy=False), block.start_s)
-        baseband = self.decimator.process(baseband)
+        baseband = self.decimator.process(self.shifter.process(block).samples)
         if self.afc is not None:
             baseband = self.signal_filter.process(self.afc.process(baseband.astype(np.complex64, copy=False)))[:, 0]
         audio = self.discriminator.process(baseband.astype(np.complex64, copy=False))

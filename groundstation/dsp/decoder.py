@@ -1,16 +1,19 @@
 """The decoder: a source's blocks in, :class:`DecodedFrame` out, for one modem or several side by side.
 
-IQ goes through each modem's channel from the registry (FM:
-:class:`~groundstation.dsp.channel.FmChannel`, offset and Doppler removed,
-filtered, FM-demodulated) to audio; audio goes to every demodulator asked for;
-every demodulator has several slicers; what they find is merged: one frame a
+IQ goes through each modem's channel from the registry: for the FM modems
+:class:`~groundstation.dsp.channel.FmChannel` (offset and Doppler removed,
+filtered, FM-demodulated) to audio; for BPSK only the Doppler is removed
+(:class:`~groundstation.dsp.channel.FrequencyShift`) and the demodulator finds
+its carrier around the offset: a BPSK signal never passes through an FM
+discriminator. Audio goes straight to every demodulator asked for. Every
+demodulator has several slicers; what they find is merged: one frame a
 content and time, ``crc`` ``ok`` if any slicer found it without repair,
 ``fixed`` if only a repair did. Times travel with the blocks.
 
 >>> [spec.name for spec in modems_for(["auto"], 48000.0)][:4]
 ['afsk1200', 'fsk1200', 'fsk4800', 'fsk9600']
 >>> [spec.name for spec in modems_for(["auto"], 22050.0)]
-['afsk1200', 'fsk1200', 'fsk4800', 'fsk1200-g3ruh', 'fsk4800-g3ruh']
+['afsk1200', 'fsk1200', 'fsk4800', 'fsk1200-g3ruh', 'fsk4800-g3ruh', 'bpsk1200', 'bpsk1200-g3ruh']
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from groundstation.dsp.channel import FmChannel
+from groundstation.dsp.channel import FmChannel, FrequencyShift
 from groundstation.dsp.modems import MODEMS, ModemSpec, decodable
 from groundstation.dsp.slicer import RawFrame
 from groundstation.errors import UserError
@@ -41,7 +44,7 @@ LEVEL_CHUNK = 1024
 def modems_for(names: list[str], audio_rate_sps: float) -> list[ModemSpec]:
     """The frame modems asked for (``auto``: every decodable one that fits the audio rate)."""
     if list(names) == ["auto"]:
-        return [spec for spec in decodable() if audio_rate_sps >= spec.min_audio_rate_sps()]
+        return [spec for spec in decodable() if spec.fits(audio_rate_sps)]
     specs = []
     for name in names:
         spec = MODEMS.get(name)
@@ -51,9 +54,8 @@ def modems_for(names: list[str], audio_rate_sps: float) -> list[ModemSpec]:
         if not spec.decodable:
             raise UserError(f"modem {name}: decoding {spec.kind.upper()} is not built yet; decodable: auto, "
                             + ", ".join(spec.name for spec in decodable()))
-        if audio_rate_sps < spec.min_audio_rate_sps():
-            raise UserError(f"modem {name}: {audio_rate_sps:g} samples/s is too slow "
-                            f"(needs {spec.min_audio_rate_sps():g} or more)")
+        if not spec.fits(audio_rate_sps):
+            raise UserError(f"modem {name}: {audio_rate_sps:g} samples/s of audio is too slow for it")
         specs.append(spec)
     return specs
 
@@ -114,19 +116,36 @@ class Decoder:
         if not self.specs:
             raise UserError(f"{rate_sps:g} samples/s is too slow for any modem (AFSK 1200 needs audio at 9600 "
                             "samples/s or more)")
-        self.channel = None
-        if is_complex:
-            if any(spec.channel != "fm" for spec in self.specs):
-                raise UserError("IQ input: only the FM modems have a channel yet; give FM modems")
+        fm = [spec for spec in self.specs if spec.channel == "fm"]
+        ssb = [spec for spec in self.specs if spec.channel == "ssb"]
+        self.channel = None  # IQ to FM audio, for the FM modems
+        self.shift = None  # IQ with the Doppler removed, for the BPSK modems (never through a discriminator)
+        if half_width_hz is None:
+            # Without Doppler data the signal may be anywhere within +-12 kHz (435 MHz at LEO).
             widest = max(spec.bandwidth_hz() for spec in self.specs)
-            if half_width_hz is None:
-                # Without Doppler data the signal may be anywhere within +-12 kHz (435 MHz at LEO).
-                half_width_hz = widest / 2 + (1_000.0 if doppler_hz is not None else 12_000.0)
-            self.channel = FmChannel(rate_sps, offset_hz, half_width_hz, doppler_hz,
-                                     signal_half_width_hz=widest / 2 + SIGNAL_MARGIN_HZ)
-        elif offset_hz or doppler_hz is not None:
+            half_width_hz = widest / 2 + (1_000.0 if doppler_hz is not None else 12_000.0)
+        if is_complex and fm:
+            widest_fm = max(spec.bandwidth_hz() for spec in fm)
+            self.channel = FmChannel(rate_sps, offset_hz, max(half_width_hz, widest_fm / 2), doppler_hz,
+                                     signal_half_width_hz=widest_fm / 2 + SIGNAL_MARGIN_HZ)
+        elif not is_complex and (offset_hz or doppler_hz is not None):
             log.warning("--offset and Doppler correction apply to IQ recordings; this input is audio")
-        self.demodulators = [spec.make_demodulator(self.audio_rate_sps, repair) for spec in self.specs]
+        self.fm_demodulators = [spec.make_demodulator(self.audio_rate_sps, repair) for spec in fm]
+        options = {}
+        if is_complex and ssb:
+            self.shift = FrequencyShift(rate_sps, 0.0, doppler_hz)
+            # the carrier is searched around --offset, as far from it as the signal may be
+            widest_ssb = max(spec.bandwidth_hz() for spec in ssb)
+            options = {"carrier_hz": offset_hz, "search_hz": max(half_width_hz - widest_ssb / 2, 600.0)}
+        by_baud: dict[int, list[ModemSpec]] = {}  # plain and G3RUH at one bit rate share one demodulator
+        for spec in ssb:
+            by_baud.setdefault(spec.baud, []).append(spec)
+        self.ssb_demodulators = [
+            group[0].make_demodulator(rate_sps if is_complex else self.audio_rate_sps, repair,
+                                      also=[(spec.name, spec.deframer_factory(repair)) for spec in group[1:]],
+                                      **options)
+            for group in by_baud.values()]
+        self.demodulators = self.fm_demodulators + self.ssb_demodulators
         self.levels = LevelMeter()
         self._pending: dict[bytes, list[RawFrame]] = {}
         self._recent: deque = deque()  # (end_s, data) of emitted frames, for duplicates that arrive late
@@ -136,10 +155,16 @@ class Decoder:
     def process(self, block: Block) -> list[DecodedFrame]:
         self._latest = block
         self.levels.feed(block)
-        audio = self.channel.process(block) if self.channel is not None else block
-        for demod in self.demodulators:
-            for raw in demod.process(audio):
-                self._add(raw)
+        if self.fm_demodulators:
+            audio = self.channel.process(block) if self.channel is not None else block
+            for demod in self.fm_demodulators:
+                for raw in demod.process(audio):
+                    self._add(raw)
+        if self.ssb_demodulators:
+            baseband = self.shift.process(block) if self.shift is not None else block
+            for demod in self.ssb_demodulators:
+                for raw in demod.process(baseband):
+                    self._add(raw)
         return self._emit(block.end_s - HOLD_S)
 
     def flush(self) -> list[DecodedFrame]:

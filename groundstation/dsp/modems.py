@@ -26,6 +26,8 @@ from functools import partial
 import numpy as np
 
 from groundstation.dsp.afsk import SPACE_HZ, AfskDemodulator
+from groundstation.dsp.bpsk import BpskDemodulator, audio_fits
+from groundstation.dsp.bpsk_mod import bpsk_baseband
 from groundstation.dsp.fm import FM_DEVIATION_HZ
 from groundstation.dsp.fsk import FskDemodulator
 from groundstation.dsp.hdlc import HdlcDeframer
@@ -72,11 +74,11 @@ class ModemSpec:
         """Fresh deframers for this modem's slicers: HDLC, G3RUH-descrambled if the modem scrambles."""
         return partial(HdlcDeframer, self.scrambled, repair)
 
-    def make_demodulator(self, audio_rate_sps: float, repair: bool = True) -> FrameDemodulator:
+    def make_demodulator(self, audio_rate_sps: float, repair: bool = True, **options) -> FrameDemodulator:
         """This modem's demodulator for audio (or baseband) at ``audio_rate_sps``."""
         if self.demodulator is None:
             raise UserError(f"modem {self.name}: decoding {self.kind.upper()} is not built yet")
-        return self.demodulator(audio_rate_sps, self.deframer_factory(repair), self.name, self.baud)
+        return self.demodulator(audio_rate_sps, self.deframer_factory(repair), self.name, self.baud, **options)
 
     def bandwidth_hz(self) -> float:
         """Occupied bandwidth (Carson's rule for FM), for choosing sample rates and filters."""
@@ -87,9 +89,11 @@ class ModemSpec:
             return 2.0 * self.baud
         return 200.0
 
-    def min_audio_rate_sps(self) -> float:
-        """The lowest audio sample rate its demodulator works at."""
-        return 9600.0 if self.kind == "afsk" else 4.0 * self.baud
+    def fits(self, rate_sps: float) -> bool:
+        """Whether audio at ``rate_sps`` can hold this modem (for BPSK: its carrier's search band in USB audio)."""
+        if self.kind == "bpsk":
+            return audio_fits(self.baud, rate_sps)
+        return rate_sps >= (9600.0 if self.kind == "afsk" else 4.0 * self.baud)
 
 
 MODEMS: dict[str, ModemSpec] = {
@@ -102,10 +106,12 @@ MODEMS: dict[str, ModemSpec] = {
         ModemSpec("fsk1200-g3ruh", "fsk", 1200, scrambled=True, demodulator=FskDemodulator, modulator=fsk_fm),
         ModemSpec("fsk4800-g3ruh", "fsk", 4800, scrambled=True, demodulator=FskDemodulator, modulator=fsk_fm),
         ModemSpec("fsk9600-g3ruh", "fsk", 9600, scrambled=True, demodulator=FskDemodulator, modulator=fsk_fm),
-        ModemSpec("bpsk1200", "bpsk", 1200, channel="ssb"),
-        ModemSpec("bpsk9600", "bpsk", 9600, channel="ssb"),
-        ModemSpec("bpsk1200-g3ruh", "bpsk", 1200, scrambled=True, channel="ssb"),
-        ModemSpec("bpsk9600-g3ruh", "bpsk", 9600, scrambled=True, channel="ssb"),
+        ModemSpec("bpsk1200", "bpsk", 1200, channel="ssb", demodulator=BpskDemodulator, modulator=bpsk_baseband),
+        ModemSpec("bpsk9600", "bpsk", 9600, channel="ssb", demodulator=BpskDemodulator, modulator=bpsk_baseband),
+        ModemSpec("bpsk1200-g3ruh", "bpsk", 1200, scrambled=True, channel="ssb", demodulator=BpskDemodulator,
+                  modulator=bpsk_baseband),
+        ModemSpec("bpsk9600-g3ruh", "bpsk", 9600, scrambled=True, channel="ssb", demodulator=BpskDemodulator,
+                  modulator=bpsk_baseband),
         ModemSpec("cw", "cw", channel="ssb"),
         ModemSpec("morse", "morse", channel="ssb"),
         ModemSpec("none", "none", channel="none"),

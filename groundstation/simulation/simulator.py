@@ -20,6 +20,7 @@ from datetime import datetime
 import numpy as np
 
 from frames import Ax25Frame, append_fcs
+from groundstation.dsp.bpsk import default_carrier_hz
 from groundstation.dsp.fm import FM_DEVIATION_HZ, FmDiscriminator
 from groundstation.dsp.hdlc import frame_bits, g3ruh_scramble, nrzi_encode
 from groundstation.dsp.modems import ModemSpec
@@ -277,7 +278,8 @@ class PassSimulator:
 
 def audio_blocks(simulator: PassSimulator, block_samples: int = 1 << 15) -> Iterator[np.ndarray]:
     """What a receiver tuned with perfect Doppler correction gives at 48 kHz: FM-demodulated audio for the
-    FM modems (at half scale), USB audio with the carrier at 1.5 kHz for the others (``cw``, ``morse``)."""
+    FM modems (at half scale), USB audio with the carrier at 1.5 kHz for the others (``cw``, ``morse``,
+    BPSK 1200; BPSK 9600 at 12 kHz)."""
     from scipy.signal import firwin, lfilter
 
     channel = simulator.config.modem.channel
@@ -293,9 +295,11 @@ def audio_blocks(simulator: PassSimulator, block_samples: int = 1 << 15) -> Iter
             yield 0.25 * np.clip(discriminator.process(filtered.astype(np.complex64)), -2.0, 2.0)
         return
     level = None
+    spec = simulator.config.modem
+    carrier_hz = default_carrier_hz(spec.baud) if spec.kind == "bpsk" else USB_CARRIER_AUDIO_HZ
     for first, samples in blocks:
         t_s = (first + np.arange(len(samples))) / AUDIO_RATE_SPS
-        audio = np.real(samples * np.exp(2j * np.pi * USB_CARRIER_AUDIO_HZ * t_s)).astype(np.float32)
+        audio = np.real(samples * np.exp(2j * np.pi * carrier_hz * t_s)).astype(np.float32)
         if level is None:
             level = 0.25 / max(float(np.sqrt(np.mean(audio**2))), 1e-9)  # fixed gain, set once, as a receiver's AGC would settle
         yield np.clip(audio * level, -1.0, 1.0)

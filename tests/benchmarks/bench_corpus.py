@@ -54,7 +54,7 @@ def main() -> None:
     totals = [0, 0, 0]
     for row in rows:
         path = args.corpus / row["file"]
-        named, hdlc = ours(path, row["modem"]) if not row["modem"].startswith("bpsk") else (0, 0)
+        named, hdlc = ours(path, row["modem"])
         automatic, _ = ours(path, "auto")
         best_peer = max(int(value) for value in (row["direwolf"], row["gr_satellites"]) if value != "-")
         totals[0] += best_peer
