@@ -187,3 +187,11 @@ def test_sigmf_annotate_adds_one_annotation_per_decoded_frame(run_cli, tmp_path)
     from sigmf import validate
 
     validate.validate(json.loads(meta.read_text()))
+
+
+def test_zero_frames_with_the_wrong_variant_says_which_modem_finds_them(run_cli):
+    tigrisat = Path(__file__).resolve().parents[1] / "examples" / "data" / "tigrisat.wav"
+    result = run_cli("decode", tigrisat, "--modem", "fsk9600")
+    assert result.code == 0 and result.out == ""
+    assert "hint: 0 frames with --modem fsk9600, but 4 with fsk9600-g3ruh" in result.err
+    assert "hint" not in run_cli("decode", tigrisat, "--modem", "fsk9600-g3ruh").err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 import logging
 import os
 import sys
@@ -158,6 +159,28 @@ def run_recording(args: argparse.Namespace) -> int:
         if progress:
             progress.close()
     print(f"groundstation: {decoder.stats.summary()}", file=sys.stderr)
+    if not decoded and args.modem != ["auto"] and recording.data_path is not None:
+        hint = other_modems_hint(recording, args.modem, args.offset, doppler)
+        if hint:
+            print(f"groundstation: hint: {hint}", file=sys.stderr)
     if args.sigmf_annotate:
         add_sigmf_annotations(recording.path, recording.rate_sps, decoded)
     return 0
+
+
+HINT_MAX_S = 600.0  # a recording longer than this is not decoded a second time for a hint
+
+
+def other_modems_hint(recording, modems: list[str], offset_hz: float, doppler) -> str | None:
+    """After 0 frames with the modems named: what every other modem that fits finds in the same file (the
+    plain or G3RUH variant, another family), as a suggestion; None if nothing or the file is long."""
+    if (recording.duration_s or HINT_MAX_S + 1) > HINT_MAX_S:
+        return None
+    decoder = Decoder(recording.rate_sps, recording.is_complex, ["auto"], offset_hz, doppler)
+    frames = [frame for frame in run_decoder(decoder, recording) if frame.modem not in modems]
+    if not frames:
+        return None
+    counts = Counter(frame.modem for frame in frames)
+    best, count = counts.most_common(1)[0]
+    return (f"0 frames with --modem {' '.join(modems)}, but {count} with {best} "
+            f"({', '.join(f'{name}: {n}' for name, n in counts.most_common())}): try --modem {best}")
