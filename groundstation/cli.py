@@ -49,7 +49,19 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineErrorParser)
     for module in SUBCOMMANDS:
         module.register(subparsers)
+    _verbose_anywhere(subparsers)
     return parser
+
+
+def _verbose_anywhere(subparsers: argparse._SubParsersAction) -> None:
+    """``-v`` after the subcommand too (``groundstation decode x.wav -v``). A subcommand's own count goes to
+    another attribute, since argparse would otherwise reset the main parser's count to the default."""
+    for subparser in subparsers.choices.values():
+        subparser.add_argument("-v", "--verbose", action="count", default=0, dest="verbose_after",
+                               help="more logging (-vv for debug)")
+        for action in subparser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _verbose_anywhere(action)
 
 
 def _configure_logging(verbosity: int) -> None:
@@ -146,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     except SystemExit as stop:  # a usage error (already printed as one line), --help or --version
         return stop.code if isinstance(stop.code, int) else 2
-    _configure_logging(args.verbose)
+    _configure_logging(args.verbose + getattr(args, "verbose_after", 0))
     _one_blas_thread()
     if args.command is None:
         parser.print_help(sys.stderr)

@@ -125,3 +125,9 @@ def test_installed_console_script(kiss_file):
 
 def test_frame_error_is_what_frames_raise():
     assert issubclass(FrameError, ValueError)
+
+
+def test_verbose_works_before_and_after_the_subcommand(run_cli, kiss_file):
+    for args in (["-v", "decode", kiss_file], ["decode", kiss_file, "-v"], ["decode", "-vv", kiss_file]):
+        assert "INFO" in run_cli(*args).err, args
+    assert "INFO" not in run_cli("decode", kiss_file).err
