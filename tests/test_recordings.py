@@ -7,6 +7,7 @@ import subprocess
 import sys
 import wave
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -193,3 +194,25 @@ def test_filename_conventions():
         435e6, datetime(2024, 6, 5, 12, 30, tzinfo=timezone.utc), False)
     assert guess_from_filename("HDSDR_20240605_123000Z_435500kHz_RF.wav")[0] == 435.5e6
     assert guess_from_filename("capture.wav") == (None, None, False)
+
+
+def test_flac_and_satnogs_ogg_audio_decode_like_the_wav(tmp_path, run_cli):
+    """FLAC and OGG Vorbis (SatNOGS' audio, its start time in the name), read through libsndfile."""
+    import soundfile
+
+    wav = Path(__file__).resolve().parents[1] / "examples" / "data" / "swiatowid-ax25.wav"
+    samples, rate = soundfile.read(wav)
+    flac = tmp_path / "pass.flac"
+    ogg = tmp_path / "satnogs_9183756_2024-06-12T14-22-01.ogg"
+    soundfile.write(flac, samples, rate)
+    soundfile.write(ogg, samples, rate, format="OGG", subtype="VORBIS")
+    expected = run_cli("decode", wav, "--modem", "afsk1200").out.splitlines()
+    assert len(expected) == 2
+    for path in (flac, ogg):
+        lines = run_cli("decode", path, "--modem", "afsk1200").out.splitlines()
+        assert [line.split("] ", 1)[1] for line in lines] == [line.split("] ", 1)[1] for line in expected]
+    assert "2024-06-12T14:22:01.2" in run_cli("decode", ogg, "--modem", "afsk1200").out
+    broken = tmp_path / "broken.ogg"
+    broken.write_bytes(b"OggS" + bytes(100))
+    result = run_cli("decode", broken)
+    assert result.code == 2 and "not a readable FLAC/OGG audio file" in result.err

@@ -260,9 +260,13 @@ def open_recording(
             raise UserError(f"cannot read {path!r}: it is a directory")
         if lower.endswith(".wav"):
             recording = _open_wav(path)
+        elif lower.endswith((".flac", ".ogg", ".oga")):
+            from groundstation.recordings.audio_files import open_audio_file
+
+            recording = open_audio_file(path)
         else:
             recording = _open_raw(path, datatype)
-    if datatype is not None and recording.kind != "raw":
+    if datatype is not None and recording.kind not in ("raw", "audio"):
         recording.datatype = parse_datatype(datatype)
     if rate_sps is not None:
         recording.rate_sps = float(rate_sps)
