@@ -180,3 +180,12 @@ def test_tle_update_offline_is_a_clear_error(run_cli, tmp_path, monkeypatch):
         port = probe.getsockname()[1]
     result = run_cli("tle", "update", "--url", f"http://127.0.0.1:{port}/gp.php")
     assert result.code == 2 and "cannot download" in result.err and "Offline?" in result.err
+
+
+@pytest.mark.parametrize("typed, norad", [("AO-7", 7530), ("ao-07", 7530), ("OSCAR 7", 7530), ("SO-50", 27607),
+                                          ("FO-29", 24278), ("Fox-1B", 43017), ("saudisat 1c", 27607)])
+def test_satellite_names_as_hobbyists_type_them(run_cli, typed, norad):
+    result = run_cli("passes", "--sat", typed, "--station", "52,4.4", "--start", "2024-02-11T00:00Z", "--hours", "12",
+                     "--format", "json")
+    assert result.code == 0, result.err
+    assert {row["norad"] for row in json.loads(result.out)} == {norad}

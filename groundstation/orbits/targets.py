@@ -46,6 +46,26 @@ class Target:
     entry: CatalogEntry | None = None
 
 
+def designation_key(text: str) -> str:
+    """A name as hobbyists type it, compared without case, spaces, hyphens or leading zeros of numbers.
+
+    >>> designation_key("AO-07"), designation_key("ao 7"), designation_key("Fox-1B")
+    ('ao7', 'ao7', 'fox1b')
+    """
+    return re.sub(r"(?<=[a-z])0+(?=\d)", "", normalise_name(text))
+
+
+def name_keys(name: str) -> set[str]:
+    """The keys an element-set name answers to: the whole, the part before brackets, and each bracketed
+    designation (``SAUDISAT 1C (SO-50)`` answers to ``SO-50``, ``SO50`` and ``Saudisat 1C``).
+
+    >>> sorted(name_keys("OSCAR 7 (AO-7)"))
+    ['ao7', 'oscar7', 'oscar7ao7']
+    """
+    parts = [name, re.sub(r"\(.*?\)", "", name), *re.findall(r"\((.*?)\)", name)]
+    return {designation_key(part) for part in parts if designation_key(part)}
+
+
 def resolve_target(query: str, catalog: Catalog, store: ElementStore) -> Target:
     """Find ``query`` (a name, alias or NORAD number) in the catalogue, then among the element sets held."""
     matches = catalog.find(query)
@@ -65,10 +85,10 @@ def resolve_target(query: str, catalog: Catalog, store: ElementStore) -> Target:
         if norad in store.norads():
             return Target(store.newest(norad).name, norad)
         raise UserError(f"NORAD {norad} is not catalogued and no element set for it is held; pass one with --tle")
-    key = normalise_name(text)
+    key = designation_key(text)
     for name, norad in names.items():
         words = re.findall(r"[a-z0-9]+", name.lower())
-        if normalise_name(name) == key or key in words:
+        if key in name_keys(name) or normalise_name(text) in words:
             return Target(name, norad)
     suggestions = catalog.close_matches(text, list(names))
     hint = f"; did you mean: {', '.join(suggestions)}?" if suggestions else "; `groundstation catalog` lists the objects"
