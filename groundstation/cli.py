@@ -19,6 +19,7 @@ from groundstation import __version__
 from groundstation.commands import (
     catalog,
     check,
+    config,
     decode,
     demo,
     doppler,
@@ -29,7 +30,7 @@ from groundstation.commands import (
 )
 from groundstation.errors import UserError
 
-SUBCOMMANDS = (demo, catalog, passes, doppler, simulate, decode, check, tle, history)
+SUBCOMMANDS = (demo, catalog, passes, doppler, simulate, decode, check, tle, history, config)
 
 
 class _OneLineErrorParser(argparse.ArgumentParser):

@@ -10,6 +10,14 @@ from frames import Ax25Frame, encode_data_frame
 from groundstation.cli import main
 
 
+@pytest.fixture(autouse=True)
+def no_user_settings(tmp_path_factory, monkeypatch):
+    """Every test runs without the user's settings (a home station) or element-set cache."""
+    home = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+
+
 @dataclass
 class CliResult:
     code: int

@@ -189,3 +189,18 @@ def test_satellite_names_as_hobbyists_type_them(run_cli, typed, norad):
                      "--format", "json")
     assert result.code == 0, result.err
     assert {row["norad"] for row in json.loads(result.out)} == {norad}
+
+
+def test_a_saved_home_station_stands_in_for_station(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    without = run_cli("passes", "--sat", "58400", *NEAR_EPOCH)
+    assert without.code == 2 and "groundstation config --station" in without.err
+    saved = run_cli("config", "--station=-33.9,18.4,10", "--name", "Cape Town")
+    assert saved.code == 0 and "home station: Cape Town -33.9,18.4,10" in saved.out
+    assert (tmp_path / "groundstation" / "config.toml").exists()
+    home = run_cli("passes", "--sat", "58400", *NEAR_EPOCH, "--format", "json")
+    given = run_cli("passes", "--sat", "58400", *NEAR_EPOCH, "--station", "-33.9,18.4,10", "--format", "json")
+    assert home.code == 0 and json.loads(home.out) == json.loads(given.out) != []
+    (tmp_path / "groundstation" / "config.toml").write_text("[station]\nlatitude_deg = 'north'\n")
+    broken = run_cli("passes", "--sat", "58400", *NEAR_EPOCH)
+    assert broken.code == 2 and "config.toml" in broken.err

@@ -6,6 +6,7 @@ import argparse
 import sys
 from datetime import datetime, timedelta, timezone
 
+from groundstation.config import home_station
 from groundstation.errors import UserError
 from groundstation.orbits.catalog import load_catalog
 from groundstation.orbits.elements import ElementSet, ElementStore
@@ -28,7 +29,8 @@ def add_satellite_options(parser: argparse.ArgumentParser, many: bool = False) -
 
 
 def add_station_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
-    group = parser.add_mutually_exclusive_group(required=required)
+    """``--station`` or ``--station-file``; without either, the home station of ``groundstation config``."""
+    group = parser.add_mutually_exclusive_group()
     group.add_argument("--station", metavar="LAT,LON[,ALT_M]", help="degrees north, east (negative south, west), metres")
     group.add_argument("--station-file", metavar="FILE", help="a Gpredict .qth file or a TOML file")
 
@@ -44,9 +46,21 @@ def add_recording_options(parser: argparse.ArgumentParser) -> None:
 
 
 def station_from(args: argparse.Namespace) -> Station:
-    if args.station_file:
+    """The station given, or the home station; :class:`UserError` saying how to give one otherwise."""
+    station = station_or_home(args)
+    if station is None:
+        raise UserError("where is the antenna? give --station LAT,LON[,ALT_M] (e.g. --station 37.57,126.98,38) or "
+                        "--station-file, or save a home station: groundstation config --station LAT,LON[,ALT_M]")
+    return station
+
+
+def station_or_home(args: argparse.Namespace) -> Station | None:
+    """``--station`` / ``--station-file`` if given, else the home station of the settings, else None."""
+    if getattr(args, "station_file", None):
         return read_station_file(args.station_file)
-    return parse_station(args.station)
+    if getattr(args, "station", None):
+        return parse_station(args.station)
+    return home_station()
 
 
 def targets_from(args: argparse.Namespace) -> tuple[list[Target], ElementStore]:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 import logging
 import os
 import sys
+from collections import Counter
 from datetime import timedelta
 
 from groundstation.commands.common import (
     add_recording_options,
     add_station_options,
     elements_for,
-    station_from,
+    station_or_home,
     targets_from,
 )
 from groundstation.commands.progress import Progress
@@ -112,16 +112,17 @@ def doppler_correction(args: argparse.Namespace, recording):
         if args.station or args.station_file:
             log.warning("--station without --sat: no Doppler correction")
         return None
-    if not (args.station or args.station_file):
-        raise UserError("--sat needs --station (or --station-file) for the Doppler correction")
+    station = station_or_home(args)
+    if station is None:
+        raise UserError("--sat needs --station (or --station-file, or a home station: groundstation config) "
+                        "for the Doppler correction")
     if recording.start_time is None:
         raise UserError(f"{args.input}: the start time is unknown; give --start-time for the Doppler correction")
     if recording.centre_hz is None:
         raise UserError(f"{args.input}: the centre frequency is unknown; give --center-freq")
     (target,), store = targets_from(args)
     end = recording.start_time + timedelta(seconds=recording.duration_s or 3600.0)
-    tracker = Tracker(elements_for(target, store, recording.start_time, end, args.force), station_from(args),
-                      target.name)
+    tracker = Tracker(elements_for(target, store, recording.start_time, end, args.force), station, target.name)
     curve = tracker.doppler_curve(recording.centre_hz + args.offset, recording.start_time)
     low_hz, high_hz = curve.extremes_hz(recording.duration_s or 600.0)
     log.info("Doppler of %s at %.0f Hz: %+.0f to %+.0f Hz", target.name, curve.freq_hz, low_hz, high_hz)
