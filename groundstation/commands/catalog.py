@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 
 from groundstation.orbits.overview import catalog_rows
 from groundstation.outputs.tables import write_rows
+
+WIDTH = 100  # the notes are wrapped to this many columns
 
 EXAMPLES = """examples:
   groundstation catalog
@@ -39,21 +42,20 @@ def run(args: argparse.Namespace) -> int:
             "launched": row["launch_date"],
             "status": row["status"],
             "downlink": row["downlink_band"]
-            + (f" ({row['downlink_frequency_hz'] / 1e6:g} MHz claimed)" if row["downlink_frequency_hz"] else ""),
-            "newest TLE": f"{row['newest_tle_epoch'][:10]} ({row['newest_tle_age_days']:.0f} d old)"
-            if row["newest_tle_epoch"]
-            else "none held",
+            + (f", {row['downlink_frequency_hz'] / 1e6:g} MHz" if row["downlink_frequency_hz"] else ""),
+            "newest set": row["newest_tle_epoch"][:10] if row["newest_tle_epoch"] else "none held",
         }
         for row in rows
     ]
     write_rows(table, "table", sys.stdout)
     print()
     for row in rows:
-        print(f"{row['name']}: {row['status_note']} Downlink: {row['downlink_note']}")
+        print(textwrap.fill(f"{row['name']}: {row['status_note']} Downlink: {row['downlink_note']}", WIDTH))
         if row["history"]:
             reentry = row["reentry_estimate"]
             estimate = (f"; re-entry estimated {reentry['estimate'][:10]} from its last sets "
                         f"({reentry['difference_days']:+.1f} days from the catalogued date)") if reentry else ""
-            print(f"  element sets: {row['element_sets']}; {row['history']}{estimate} "
-                  f"(`groundstation history --sat {row['norad']}`)")
+            print(textwrap.fill(f"element sets: {row['element_sets']}; {row['history']}{estimate} "
+                                f"(`groundstation history --sat {row['norad']}`)", WIDTH, initial_indent="  ",
+                                subsequent_indent="  "))
     return 0

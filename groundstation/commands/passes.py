@@ -56,6 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="minimum elevation of a pass in degrees (default 0)")
     parser.add_argument("--freq", type=finite_float("--freq", *RADIO_FREQ_HZ), metavar="HZ", help="downlink frequency: add the Doppler shift")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    parser.add_argument("--wide", action="store_true", help="the table with every column (default: fits 100 columns)")
     parser.add_argument("--plot", metavar="FILE.png", help="draw the sky track of each pass on a polar plot")
     parser.set_defaults(func=run)
 
@@ -78,6 +79,30 @@ def pass_row(item: Pass, with_doppler: bool) -> dict:
         row["doppler_tca_hz"] = round(item.doppler_tca_hz, 1)
         row["doppler_los_hz"] = round(item.doppler_los_hz, 1)
     return row
+
+
+def people_row(row: dict, with_doppler: bool) -> dict:
+    """A pass in under 100 columns: the date once, times of day, the sky path in whole degrees, Doppler in kHz.
+
+    >>> row = {"name": "Malligyong-1", "aos": "2024-06-12T14:22:01Z", "tca": "2024-06-12T14:27:33Z",
+    ...        "los": "2024-06-12T14:33:03Z", "aos_azimuth_deg": 0.62, "los_azimuth_deg": 213.6,
+    ...        "max_elevation_deg": 31.9, "duration_s": 661.7, "sunlit": False}
+    >>> people_row(row, with_doppler=False)
+    {'name': 'Malligyong-1', 'AOS (UTC)': '2024-06-12 14:22:01', 'TCA': '14:27:33', 'LOS': '14:33:03', 'max el': '32 deg', 'azimuth': '1 -> 214', 'min': '11.0', 'sunlit': False}
+    """
+    people = {
+        "name": row["name"][:20],
+        "AOS (UTC)": row["aos"].replace("T", " ").rstrip("Z"),
+        "TCA": row["tca"][11:19],
+        "LOS": row["los"][11:19],
+        "max el": f"{row['max_elevation_deg']:.0f} deg",
+        "azimuth": f"{row['aos_azimuth_deg']:.0f} -> {row['los_azimuth_deg']:.0f}",
+        "min": f"{row['duration_s'] / 60:.1f}",
+        "sunlit": row["sunlit"],
+    }
+    if with_doppler:
+        people["Doppler kHz"] = "/".join(f"{row[key] / 1e3:+.1f}" for key in DOPPLER_COLUMNS)
+    return people
 
 
 def run(args: argparse.Namespace) -> int:
@@ -105,7 +130,10 @@ def run(args: argparse.Namespace) -> int:
     if not rows and args.format == "table":
         log.warning("no passes above %.1f deg between %s and %s", args.min_elevation, iso_utc(start, "seconds"),
                     iso_utc(end, "seconds"))
-    write_rows(rows, args.format, sys.stdout, columns)
+    if args.format == "table" and not args.wide:
+        write_rows([people_row(row, with_doppler) for row in rows], "table", sys.stdout)
+    else:
+        write_rows(rows, args.format, sys.stdout, columns)
     if args.plot:
         from groundstation.outputs.plots import plot_sky_tracks
 

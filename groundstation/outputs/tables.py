@@ -2,10 +2,10 @@
 
 >>> import io
 >>> stream = io.StringIO()
->>> write_rows([{"name": "ISS", "elevation_deg": 45.123}], "table", stream)
+>>> write_rows([{"name": "ISS", "elevation_deg": 45.12}], "table", stream)
 >>> print(stream.getvalue(), end="")
 name  elevation_deg
-ISS   45.1
+ISS   45.12
 """
 
 from __future__ import annotations
@@ -41,12 +41,30 @@ def _cell(value) -> str:
     return str(value)
 
 
+def _decimals(values: list) -> int | None:
+    """The decimals a column of numbers is shown with: as many as its most precise value has (at most 3), so
+    a column reads 28.0 / 9.14 -> 28.00 / 9.14; None for a column that is not all numbers."""
+    numbers = [value for value in values if value is not None]
+    if not numbers or not all(isinstance(value, float) for value in numbers):
+        return None
+    places = [len(f"{round(value, 3):.3f}".rstrip("0").split(".")[1]) for value in numbers if math.isfinite(value)]
+    return max(places, default=1)
+
+
 def format_table(rows: list[dict], columns: list[str] | None = None) -> str:
-    """Left-aligned columns, headed by the keys."""
+    """Left-aligned columns, headed by the keys; numbers in a column with one precision.
+
+    >>> print(format_table([{"az": 0.69, "el": 28.0}, {"az": 352.6, "el": 9.14}]), end="")
+    az      el
+    0.69    28.00
+    352.60  9.14
+    """
     if not rows:
         return ""
     columns = columns or list(rows[0])
-    cells = [[_cell(row.get(column)) for column in columns] for row in rows]
+    decimals = {column: _decimals([row.get(column) for row in rows]) for column in columns}
+    cells = [[_cell(row.get(column)) if decimals[column] is None or row.get(column) is None
+              else f"{row[column]:.{decimals[column]}f}" for column in columns] for row in rows]
     widths = [max(len(column), *(len(line[i]) for line in cells)) for i, column in enumerate(columns)]
     lines = ["  ".join(column.ljust(width) for column, width in zip(columns, widths)).rstrip()]
     lines += ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in cells]
