@@ -48,7 +48,7 @@ def load_config() -> dict:
         if len(data) > MAX_CONFIG_BYTES:
             raise UserError(f"{path}: more than {MAX_CONFIG_BYTES} bytes: not a groundstation config file")
         return tomllib.loads(data.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as error:
         raise UserError(f"{path}: cannot read the settings ({error}); fix or delete the file "
                         "(groundstation config --station ... writes a new one)") from None
 

@@ -37,7 +37,7 @@ LATITUDE_DEG = (-90.0, 90.0, "degrees")
 LONGITUDE_DEG = (-180.0, 360.0, "degrees")
 ALTITUDE_M = (-500.0, 50_000.0, "m")  # the Dead Sea shore to a stratospheric balloon
 
-_NUMBER_TEXT = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+_NUMBER_TEXT = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$", re.ASCII)  # 0-9 only
 
 
 def _range_text(low: float | None, high: float | None, unit: str) -> str:
@@ -75,7 +75,7 @@ def number_problem(
     if isinstance(value, str):
         text = value.strip()
         if integer:
-            if not re.fullmatch(r"[-+]?\d{1,18}", text):
+            if not re.fullmatch(r"[-+]?\d{1,18}", text, re.ASCII):
                 return None, f"{value!r} is not {kind}; give {wanted}"
             number = int(text)
         else:

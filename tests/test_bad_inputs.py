@@ -18,6 +18,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -435,3 +436,43 @@ def test_read_only_folder_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, 
     assert result.code == 2 and result.err.count("\n") == 1, result.err
     assert "--out" in result.err and "Read-only file system" in result.err
     assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("args, message", [
+    (["history", "--sat", "Malligyong-1", "--tle", "t.tle", "--plot", "t.tle"], "must end in .png"),
+    (["history", "--sat", "Malligyong-1", "--tle", "t.png", "--plot", "t.png"], "same file as the input"),
+    (["passes", "--sat", "58400", "--station", "37.57,126.98", "--plot", ""], "must end in .png"),
+    (["doppler", "--sat=-1", "--station", "37.57,126.98", "--freq", "435e6", "--start", "2024-06-12T14:22Z",
+      "--end", "2024-06-12T14:24Z"], "positive whole number"),
+    (["passes", "--sat", "9" * 5000, "--station", "37.57,126.98"], "at most 9 digits"),
+    (["passes", "--sat", "58400", "--station", "37.57,126.98", "--hours", "\u0663"], "not a number"),
+    (["simulate", "--sat", "58400", "--station", "37.57,126.98", "--freq", "435e6", "--modem", "cw",
+      "--start", "2024-06-12T14:24Z", "--duration", "1e-320", "--out", "s.sigmf-meta"], "--duration"),
+    (["tle", "update", "--url", "file:///etc/passwd"], "not a web address"),
+    (["demo", "--out", "t.tle"], "is a file"),
+])
+def test_fresh_bad_inputs_found_by_an_independent_fuzz(tmp_path, monkeypatch, run_cli, args, message):
+    """Cases an independent fuzzing run found (each gave a crash, a lost input or a silent wrong result)."""
+    monkeypatch.chdir(tmp_path)
+    tle = (Path(__file__).resolve().parents[1] / "groundstation" / "data" / "tle" / "malligyong-1.tle").read_text()
+    for name in ("t.tle", "t.png"):
+        (tmp_path / name).write_text(tle)
+    result = run_cli(*args)
+    assert result.code == 2 and message in result.err, result.err
+    assert (tmp_path / "t.png").read_text() == tle and (tmp_path / "t.tle").read_text() == tle
+
+
+@pytest.mark.parametrize("content, datatype", [(b"\x80\x80", "cu8"), (b"\x10\x00", "ri16_le"),
+                                               (np.full(1000, 1e38, np.float32).tobytes(), "rf32_le")])
+def test_tiny_or_absurd_recordings_decode_to_nothing_cleanly(tmp_path, run_cli, content, datatype):
+    path = tmp_path / "tiny.raw"
+    path.write_bytes(content)
+    result = run_cli("decode", path, "--samplerate", "48000", "--datatype", datatype)
+    assert result.code == 0 and "0 frames" in result.err, result.err
+
+
+def test_a_deeply_nested_station_file_is_a_clear_error(tmp_path, run_cli):
+    station = tmp_path / "s.toml"
+    station.write_text("a = " + "[" * 50000 + "]" * 50000 + "\n")
+    result = run_cli("passes", "--sat", "58400", "--station-file", station)
+    assert result.code == 2 and "nested too deeply" in result.err

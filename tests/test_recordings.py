@@ -163,9 +163,25 @@ def test_truncated_sigmf_drops_the_partial_sample_with_a_warning(tmp_path, caplo
         writer.write(noise_iq(10))
     with open(meta.replace("meta", "data"), "ab") as file:
         file.write(b"\x01\x02\x03")
-    with caplog.at_level(logging.WARNING), pytest.warns(UserWarning, match="integer number of samples"):
+    with caplog.at_level(logging.WARNING):
         read, _ = read_all(open_recording(meta), block_samples=4)
     assert len(read) == 10 and "partial sample" in caplog.text
+
+
+def test_sigmf_core_dataset_is_not_followed(tmp_path, caplog):
+    meta = tmp_path / "pair.sigmf-meta"
+    with SigMFWriter(str(meta), "cf32_le", 1000, None, None) as writer:
+        writer.write(noise_iq(10))
+    document = json.loads(meta.read_text())
+    document["global"]["core:dataset"] = "other.bin"
+    meta.write_text(json.dumps(document))
+    with caplog.at_level(logging.WARNING):
+        read, _ = read_all(open_recording(str(meta)))
+    assert len(read) == 10 and "core:dataset" in caplog.text
+    document["global"]["core:dataset"] = "/etc/passwd"  # not a file name: the schema refuses it
+    meta.write_text(json.dumps(document))
+    with pytest.raises(UserError, match="not valid SigMF metadata"):
+        open_recording(str(meta))
 
 
 def test_nan_and_inf_become_zero_with_a_warning(tmp_path, caplog):

@@ -28,6 +28,8 @@ from groundstation.validation import RADIO_FREQ_HZ, finite_float
 
 #: check holds spectra of 0.5 s at the full rate: about 100 MB a MS/s, so ~350 MB at this rate (an RTL-SDR's top).
 MAX_RATE_SPS = 3.2e6
+#: A pass lasts minutes; hours of recording (a satellite's Doppler and spectra for every 0.5 s) cost memory.
+MAX_DURATION_S = 6 * 3600.0
 
 EXAMPLES = """examples:
   groundstation check pass.sigmf-meta --sat Malligyong-1 --station 37.57,126.98 --freq 435e6 --report out/
@@ -59,7 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="expected downlink frequency (default: search the whole recorded band)")
     parser.add_argument("--search-bw", type=finite_float("--search-bw", 1.0, 50e6, "Hz"), default=10e3, metavar="HZ",
                         help="with --freq: search +-HZ around it (default 10000)")
-    parser.add_argument("--min-elevation", type=float, default=0.0, metavar="DEG",
+    parser.add_argument("--min-elevation", type=finite_float("--min-elevation", -90.0, 89.0, "degrees"), default=0.0,
+                        metavar="DEG",
                         help="search only while the satellite is at least DEG above the horizon (default 0)")
     parser.add_argument("--report", metavar="DIR", help="write waterfall.png, elevation.png, report.json, report.html")
     parser.add_argument("--format", choices=("text", "json"), default="text")
@@ -74,13 +77,17 @@ def run(args: argparse.Namespace) -> int:
     report_files = {f"--report ({name})": os.path.join(args.report, name) if args.report else None
                     for name in ("waterfall.png", "elevation.png", "report.json", "report.html")}
     refuse_same_file(report_files, recording_files(args.recording) + list(args.tle) + [args.station_file])
+    if args.report == "":
+        raise UserError("--report: the folder name is empty; give a name")
     if args.report and os.path.exists(args.report) and not os.path.isdir(args.report):
         raise UserError(f"--report: {args.report!r} is a file; give a folder name")
     recording = open_recording(args.recording, args.datatype, args.samplerate, args.center_freq, args.start_time)
     if not recording.is_complex:
         raise UserError(f"{args.recording}: check needs an IQ recording (this one is real audio)")
-    if not -90.0 <= args.min_elevation < 90.0:
-        raise UserError(f"--min-elevation {args.min_elevation:g}: give degrees from -90 to 90")
+    if (recording.duration_s or 0) > MAX_DURATION_S:
+        raise UserError(f"{args.recording}: {recording.duration_s / 3600:.1f} hours is longer than check handles "
+                        f"({MAX_DURATION_S / 3600:g} h: its memory grows with the length); cut the recording to the "
+                        "pass (groundstation passes tells when it is)")
     if recording.rate_sps > MAX_RATE_SPS:
         raise UserError(f"{args.recording}: {recording.rate_sps:g} S/s is more than check handles ({MAX_RATE_SPS:g} S/s: "
                         "its memory grows by about 100 MB a MS/s); decimate the recording first")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
+
+from groundstation.errors import UserError
 
 DEFAULT_OUT = "groundstation-demo"
 
@@ -23,6 +26,10 @@ def run(args: argparse.Namespace) -> int:
     from groundstation.demo import run_demo
 
     began = time.monotonic()
+    if not args.out:
+        raise UserError("--out: the folder name is empty; give a name")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise UserError(f"--out: {args.out!r} is a file; give a folder name for the demo's files")
     verdicts = run_demo(args.out, lambda line: print(line, flush=True))
     print(f"\ndemo finished in {time.monotonic() - began:.0f} s; everything above marked SIMULATED is simulated")
     for name, verdict in verdicts:

@@ -9,6 +9,8 @@ import sys
 from groundstation.commands.common import targets_from
 from groundstation.errors import UserError
 from groundstation.orbits.history import SET_COLUMNS, object_history, set_rows
+from groundstation.outputs.atomic import refuse_same_file
+from groundstation.outputs.plots import plot_format
 from groundstation.outputs.tables import write_rows
 
 EXAMPLES = """examples:
@@ -52,6 +54,9 @@ def summary_lines(name: str, history) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.plot is not None:
+        plot_format(args.plot, "--plot")
+        refuse_same_file({"--plot": args.plot}, list(args.tle))
     (target,), store = targets_from(args)
     sets = store.for_norad(target.norad)
     if len(sets) < 2:

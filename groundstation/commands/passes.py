@@ -108,7 +108,7 @@ def people_row(row: dict, with_doppler: bool) -> dict:
 def run(args: argparse.Namespace) -> int:
     if not -90 <= args.min_elevation < 90:
         raise UserError(f"--min-elevation {args.min_elevation} must be between -90 and 90 degrees")
-    if args.plot:
+    if args.plot is not None:
         plot_format(args.plot, "--plot")
     refuse_same_file({"--plot": args.plot}, list(args.tle) + [args.station_file])
     station = station_from(args)

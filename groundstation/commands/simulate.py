@@ -55,6 +55,8 @@ MAX_MORSE_CHARACTERS = 1_000_000
 MAX_BURST_SAMPLES = 6_000_000
 MAX_LINE_CHARS = 4096
 
+MIN_DURATION_S = 0.01  # shorter is not a recording: not one sample at the lowest rates
+
 EXAMPLES = """examples:
   groundstation simulate --sat Malligyong-1 --station 37.57,126.98 --start 2024-06-12T06:00Z --pass 2 \\
       --freq 435e6 --modem afsk1200 --out pass.sigmf-meta --audio pass.wav
@@ -78,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     when = parser.add_mutually_exclusive_group(required=True)
     when.add_argument("--pass", dest="pass_number", type=bounded_int("--pass", 1, 1000), metavar="N",
                       help="the Nth pass after --start (default now): the recording runs from AOS to LOS")
-    when.add_argument("--duration", type=finite_float("--duration", 0, MAX_DURATION_S, "s", low_inclusive=False),
+    when.add_argument("--duration", type=finite_float("--duration", MIN_DURATION_S, MAX_DURATION_S, "s"),
                       metavar="S", help="record S seconds from --start")
     parser.add_argument("--start", metavar="ISO8601", help="recording start (with --duration) or pass search start")
     parser.add_argument("--freq", type=finite_float("--freq", *RADIO_FREQ_HZ), required=True, metavar="HZ", help="transmitter frequency")
@@ -126,7 +128,9 @@ def read_frames_file(path: str) -> list[Ax25Frame]:
                 if len(frames) >= MAX_FRAMES:
                     raise UserError(f"--frames: {path!r} holds more than {MAX_FRAMES} frames; give fewer")
                 try:
-                    frames.append(Ax25Frame.from_tnc2(line))
+                    frame = Ax25Frame.from_tnc2(line)
+                    frame.to_bytes()  # what the simulator will send: 8 digipeaters at most, valid fields
+                    frames.append(frame)
                 except FrameError as error:
                     raise UserError(f"--frames {path}, line {number}: {error}") from None
     except OSError as error:

@@ -112,6 +112,8 @@ class OtherSignal:
 def attribute_strongest(raw: TrackSearch, waterfall: Waterfall, band_low_hz: float, bin_hz: float, centre: float,
                         start_unix: float, target: Tracker, candidates: list[Tracker], pfa_detect: float) -> list[OtherSignal]:
     """The strongest signal of the raw search, if significant, traced on the waterfall and attributed."""
+    if not raw.levels:  # a band too narrow for the raw search's coarse groups
+        return []
     result = raw.best()
     if result.pfa >= pfa_detect:
         return []

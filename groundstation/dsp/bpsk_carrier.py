@@ -22,6 +22,9 @@ SEARCH_ZERO_PAD = 2
 LINE_THRESHOLD = 30.0  # squared-signal line peak over the median of the (whitened) search band, in power
 
 
+WINDOW_BUDGET_BYTES = 32 << 20
+
+
 class Downconverter:
     """Real or complex samples in; complex baseband (``carrier_hz`` shifted to zero, low-passed to
     ``half_width_hz``) out, decimated by ``factor``.
@@ -92,8 +95,14 @@ class Downconverter:
         """
         step = self._half_width_hz / 200
         grid = np.arange(-600, 601) * step
+        # The filter's response on the grid, a few frequencies at a time (a long filter at a high input rate
+        # would otherwise make a grid-by-taps matrix of gigabytes).
         n = np.arange(len(self._lowpass))
-        response = np.abs(np.exp(-2j * np.pi * np.outer(grid, n) / self._input_rate_sps) @ self._lowpass) ** 2
+        rows = max(1, (8 << 20) // (16 * len(n)))
+        response = np.concatenate([
+            np.abs(np.exp(-2j * np.pi * np.outer(grid[first : first + rows], n) / self._input_rate_sps)
+                   @ self._lowpass) ** 2
+            for first in range(0, len(grid), rows)])
         shape = np.convolve(response, response)  # on the grid from 2 * grid[0], same step
         shape /= shape.max()
         return np.interp(freqs_hz, 2 * grid[0] + step * np.arange(len(shape)), shape, left=0.0, right=0.0)
@@ -103,7 +112,8 @@ class Downconverter:
         stride = buffer.strides[0]
         windows = np.lib.stride_tricks.as_strided(buffer, (count, self._length), (self.factor * stride, stride),
                                                   writeable=False)
-        return windows @ self._taps
+        rows = max(1, WINDOW_BUDGET_BYTES // (4 * self._length))  # the product may copy its windows: in slices
+        return np.concatenate([windows[first : first + rows] @ self._taps for first in range(0, count, rows)])
 
 
 class CarrierSearch:

@@ -83,9 +83,11 @@ class HopFilterBank:
             self._reversed = [self._matrix.reshape(length, self.filters)[::-1, column].copy()
                               for column in range(self.filters)]
         data = np.concatenate([self._pending, samples])
-        self._pending = data[len(data) - (length - 1) :] if length > 1 else data[:0]
+        self._pending = data[max(0, len(data) - (length - 1)) :] if length > 1 else data[:0]
         rows = len(data) - length + 1
         out = np.empty((max(rows, 0), self.filters), dtype=np.result_type(data.dtype, np.float32))
+        if rows <= 0:  # fewer samples than taps so far (np.convolve would swap its arguments)
+            return out
         for column, taps in enumerate(self._reversed):
             out[:, column] = np.convolve(data, taps, mode="valid")
         return out

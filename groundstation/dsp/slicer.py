@@ -23,6 +23,7 @@ from groundstation.recordings.block import Block
 
 REPAIRS_PER_SEGMENT = 2  # slicers' versions of one failed segment tried, most reliable first
 RECENT_S = 10.0
+FLUSH_BLOCK_SAMPLES = 1 << 18
 
 #: Makes a fresh deframer for one slicer (the modem registry binds the framing: HDLC, scrambled or not).
 DeframerFactory = Callable[[], Deframer]
@@ -133,8 +134,15 @@ class FrameDemodulator:
         return self._from_origin(self.demodulate(block.samples))
 
     def flush(self) -> list[RawFrame]:
-        """Push out what the filters and timing still hold (call once, at the end of the input)."""
-        return self._from_origin(self.demodulate(np.zeros(int((self.latency_s + 0.05) * self.rate_sps), np.float32)))
+        """Push out what the filters and timing still hold (call once, at the end of the input): silence as
+        long as the latency, in blocks so that memory stays small at any rate."""
+        remaining = int((self.latency_s + 0.05) * self.rate_sps)
+        frames = []
+        while remaining > 0:
+            count = min(remaining, FLUSH_BLOCK_SAMPLES)
+            frames += self.demodulate(np.zeros(count, np.float32))
+            remaining -= count
+        return self._from_origin(frames)
 
     def _from_origin(self, frames: list[RawFrame]) -> list[RawFrame]:
         origin = self._origin_s or 0.0

@@ -76,8 +76,8 @@ class Catalog:
     def find(self, query: str | int) -> list[CatalogEntry]:
         """All entries whose NORAD number, name or an alias matches ``query``."""
         text = str(query).strip()
-        if text.isdigit():
-            return [entry for entry in self.entries if entry.norad == int(text)]
+        if text.isascii() and text.isdigit():
+            return [entry for entry in self.entries if len(text) <= 9 and entry.norad == int(text)]
         key = normalise_name(text)
         return [entry for entry in self.entries if key in {normalise_name(name) for name in entry.names()}]
 

@@ -287,7 +287,9 @@ def _omm_set(record: dict, source: str) -> ElementSet:
     if not isinstance(record, dict):
         raise UserError(f"{source}: an OMM record must be a JSON object with OBJECT_NAME, NORAD_CAT_ID, EPOCH, ..., "
                         f"not {str(record)[:40]!r}")
-    fields = {key.upper(): "" if value is None else str(value) for key, value in record.items()}
+    if None in record:  # a CSV row with more fields than its header
+        raise UserError(f"{source}: an OMM CSV row has more fields than the header line names")
+    fields = {str(key).upper(): "" if value is None else str(value) for key, value in record.items()}
     missing = [key for key in _OMM_REQUIRED if not fields.get(key)]
     if missing:
         raise UserError(f"{source}: OMM record lacks {', '.join(missing)}")

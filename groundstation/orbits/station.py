@@ -88,8 +88,9 @@ def read_station_file(path: str | Path) -> Station:
             check_number(table.get("altitude_m", 0.0), f"{where}: altitude_m", *ALTITUDE_M),
             str(table.get("name", path.stem)),
         )
-    except (tomllib.TOMLDecodeError, KeyError) as error:
-        reason = f"no {error}" if isinstance(error, KeyError) else str(error).splitlines()[0]
+    except (tomllib.TOMLDecodeError, KeyError, RecursionError) as error:
+        reason = {KeyError: f"no {error}", RecursionError: "nested too deeply"}.get(
+            type(error), str(error).splitlines()[0] if str(error) else type(error).__name__)
         raise UserError(
             f"{where}: expected TOML with latitude_deg, longitude_deg [, altitude_m] ({reason})"
         ) from None

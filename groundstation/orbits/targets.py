@@ -80,7 +80,11 @@ def resolve_target(query: str, catalog: Catalog, store: ElementStore) -> Target:
         return Target(entry.name, entry.norad, entry)
     text = str(query).strip()
     names = store.names()
-    if text.isdigit():
+    if re.fullmatch(r"[+-]\d+", text):
+        raise UserError(f"--sat {text!r}: a NORAD number is a positive whole number (e.g. 58400)")
+    if text.isascii() and text.isdigit():
+        if len(text) > 9:
+            raise UserError(f"--sat {text[:20]!r}...: a NORAD number has at most 9 digits")
         norad = int(text)
         if norad in store.norads():
             return Target(store.newest(norad).name, norad)

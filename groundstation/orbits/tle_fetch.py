@@ -29,6 +29,8 @@ def default_norads() -> list[int]:
 
 def fetch_tle(url: str, norad: int) -> str:
     """The GP API's TLE text for ``norad`` (``UserError`` naming the server when it cannot be reached)."""
+    if not url.lower().startswith(("http://", "https://")):
+        raise UserError(f"--url: {url!r} is not a web address (http:// or https://); e.g. {CELESTRAK_GP_URL}")
     query = urllib.parse.urlencode({"CATNR": norad, "FORMAT": "TLE"})
     address = f"{url}{'&' if '?' in url else '?'}{query}"
     try:

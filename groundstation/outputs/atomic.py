@@ -67,7 +67,9 @@ def refuse_same_file(outputs: Mapping[str, str | None], inputs: Iterable[str | N
                 known_inputs.setdefault(identity, path)
     seen_outputs: dict[object, str] = {}
     for option, path in outputs.items():
-        if not path or path == "-":
+        if path == "":
+            raise UserError(f"{option}: the file name is empty; give a name")
+        if path is None or path == "-":
             continue
         if os.path.isdir(path):
             raise UserError(f"{option}: {path!r} is a directory; give a file name")

@@ -11,11 +11,9 @@ True
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import datetime, time, timezone
 
-from groundstation.errors import UserError
+from groundstation.outputs.plots import save_figure
 
 
 def _noon(day) -> datetime:
@@ -55,19 +53,4 @@ def plot_history(history, name: str, path: str, entry=None) -> None:
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8, loc="best")
     figure.autofmt_xdate()
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".png.part")
-    except OSError as error:
-        plt.close(figure)
-        raise UserError(f"--plot: cannot write in {folder!r}: {error.strerror}") from None
-    try:
-        with os.fdopen(handle, "wb") as file:
-            figure.savefig(file, format="png", dpi=100, bbox_inches="tight")
-        os.replace(temporary, path)
-    except OSError as error:
-        raise UserError(f"--plot: cannot write {path!r}: {error.strerror}") from None
-    finally:
-        plt.close(figure)
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    save_figure(figure, path, "--plot", dpi=100)

@@ -210,11 +210,16 @@ def _read_fully(stream: BinaryIO, size: int) -> bytes:
     return b"".join(parts)
 
 
+#: A float sample beyond this is not a recording's (full scale is 1, a few tools use 32768): a broken file.
+ABSURD_SAMPLE = 1e6
+
+
 def _finite(samples: np.ndarray, path: str, position: int) -> np.ndarray:
-    """Replace NaN and infinity (broken float files) with 0, with a warning."""
-    bad = ~np.isfinite(samples)
+    """Replace NaN, infinity and absurd magnitudes (broken float files) with 0, with a warning."""
+    bad = ~np.isfinite(samples) | (np.abs(samples) > ABSURD_SAMPLE)
     if bad.any():
-        log.warning("%s: %d NaN or infinite samples from sample %d on replaced by 0", path, int(bad.sum()), position)
+        log.warning("%s: %d NaN, infinite or absurd (beyond %g) samples from sample %d on replaced by 0", path,
+                    int(bad.sum()), ABSURD_SAMPLE, position)
         samples = np.where(bad, 0, samples).astype(samples.dtype)
     return samples
 
@@ -328,7 +333,10 @@ def _open_sigmf(path: str) -> Recording:
                         f"{data_path!r}; fix the metadata")
     if data_size - offset < kind.sample_bytes:
         raise UserError(f"{data_path!r}: the data file holds no samples ({data_size} bytes); nothing to read")
-    _check_with_sigmf(meta_path)
+    if info.get("core:dataset"):
+        log.warning("%s: core:dataset %r is not followed; reading %s", meta_path, str(info["core:dataset"])[:80],
+                    data_path)
+    _check_with_sigmf(meta_path, document)
     return Recording(
         path=meta_path,
         kind="sigmf",
@@ -393,14 +401,17 @@ def read_sigmf_meta(meta_path: str) -> dict:
     return {"global": info, "captures": captures, "annotations": annotations}
 
 
-def _check_with_sigmf(meta_path: str) -> None:
-    """Let the sigmf package read it too (it warns about a data file that is not whole samples)."""
+def _check_with_sigmf(meta_path: str, document: dict) -> None:
+    """Let the sigmf package validate the metadata too (against its schema; the data file is ours to read,
+    so a partial last sample is dropped with a warning rather than refused)."""
+    from jsonschema.exceptions import ValidationError  # sigmf validates with jsonschema
     from sigmf import sigmffile  # imported here: only SigMF inputs pay for it
     from sigmf.error import SigMFError
 
     try:
-        sigmffile.fromfile(meta_path, skip_checksum=True)
-    except (SigMFError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as error:
+        sigmffile.SigMFFile(metadata=document, skip_checksum=True).validate()
+    except (SigMFError, ValidationError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+            OSError) as error:
         reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
         raise UserError(f"{meta_path!r}: not valid SigMF metadata ({reason})") from None
 
