@@ -72,6 +72,21 @@ def main() -> None:
             for label, command, pattern, stream in runs:
                 cpu_s, frames = run_counted(command, pattern, stream)
                 print(f"| {name} | `{label}` | {cpu_s:.1f} | {seconds / cpu_s:.0f} | {frames} |", flush=True)
+        bpsk_row(folder, args.minutes_9600, groundstation)
+
+
+def bpsk_row(folder: str, minutes: float, groundstation: list[str]) -> None:
+    """BPSK 1200 from 48 kHz SSB audio (no peer decodes it): SIMULATED beacons every 2 s over a pass."""
+    audio = os.path.join(folder, "bpsk1200.wav")
+    subprocess.run([sys.executable, "-m", "groundstation", "simulate", "--sat", "Malligyong-1", "--station",
+                    "37.57,126.98", "--start", "2024-06-12T14:22Z", "--duration", str(minutes * 60), "--freq",
+                    "435e6", "--modem", "bpsk1200", "--cn0", "55", "--beacon-interval", "2", "--samplerate", "48000",
+                    "--datatype", "ci16_le", "--out", os.path.join(folder, "bpsk1200.sigmf-meta"), "--audio", audio],
+                   capture_output=True, check=True)
+    seconds = wav_seconds(audio)
+    cpu_s, frames = run_counted(groundstation + [audio, "--modem", "bpsk1200"], r"^\[t=", "stdout")
+    print(f"| bpsk1200 SSB audio, {seconds / 60:.1f} min (SIMULATED) | `groundstation --modem bpsk1200` | "
+          f"{cpu_s:.1f} | {seconds / cpu_s:.0f} | {frames} |", flush=True)
 
 
 if __name__ == "__main__":
