@@ -18,13 +18,14 @@ from groundstation.commands import (
     decode,
     demo,
     doppler,
+    listen,
     passes,
     simulate,
     tle,
 )
 from groundstation.errors import UserError
 
-SUBCOMMANDS = (demo, catalog, passes, doppler, simulate, decode, check, tle)
+SUBCOMMANDS = (demo, catalog, passes, doppler, simulate, decode, check, listen, tle)
 
 
 class _OneLineErrorParser(argparse.ArgumentParser):

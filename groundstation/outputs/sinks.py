@@ -101,9 +101,10 @@ class KissSink:
 class PcapSink:
     """pcap with LINKTYPE_AX25_KISS; a frame is stamped with its UTC time, else ``t``, else 0."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    def __init__(self, stream: IO[bytes], header: bool = True) -> None:
         self._stream = stream
-        self._stream.write(PCAP_HEADER.build({"link_type": LINKTYPE_AX25_KISS}))
+        if header:
+            self._stream.write(PCAP_HEADER.build({"link_type": LINKTYPE_AX25_KISS}))
 
     def write(self, frame: DecodedFrame) -> None:
         if frame.time is not None:
@@ -118,27 +119,34 @@ class OpenSink:
     """Context manager: the sink for ``format_name`` writing to ``path`` (``-`` or None: stdout).
 
     The file is written as frames arrive and flushed after each, so a crash
-    loses nothing already decoded.
+    loses nothing already decoded. With ``append`` an existing file is added
+    to (a pcap file gets its header only when it is new or empty).
     """
 
-    def __init__(self, format_name: str, path: str | None) -> None:
+    def __init__(self, format_name: str, path: str | None, append: bool = False) -> None:
         if format_name not in FORMATS:
             raise UserError(f"--format: {format_name!r} is not one of {', '.join(FORMATS)}")
         self._format = format_name
         self._path = None if path in (None, "-") else path
         self._file: IO | None = None
+        self._append = append
 
     def __enter__(self) -> Sink:
         binary = self._format in _BINARY_FORMATS
+        header = True
         if self._path is None:
             stream = sys.stdout.buffer if binary else sys.stdout
         else:
             try:
-                self._file = open(self._path, "wb" if binary else "w", encoding=None if binary else "utf-8")
+                mode = ("a" if self._append else "w") + ("b" if binary else "")
+                self._file = open(self._path, mode, encoding=None if binary else "utf-8")
             except OSError as error:
                 raise UserError(f"--out: cannot write {self._path!r}: {error.strerror}") from None
             stream = self._file
-        sink_class = {"text": TextSink, "jsonl": JsonlSink, "kiss": KissSink, "pcap": PcapSink}[self._format]
+            header = self._file.tell() == 0
+        if self._format == "pcap":
+            return PcapSink(stream, header)
+        sink_class = {"text": TextSink, "jsonl": JsonlSink, "kiss": KissSink}[self._format]
         return sink_class(stream)
 
     def __exit__(self, *exc_info) -> None:
