@@ -155,7 +155,8 @@ class KissTnc:
     def _open(self) -> None:
         try:
             port = serial.serial_for_url(self.port, baudrate=self.baud_rate, timeout=self.poll_s,
-                                         write_timeout=2.0)
+                                         write_timeout=2.0, do_not_open=True)
+            _open_keeping_input(port)
         except ValueError as error:
             raise HardwareError(f"{self.option}: {self.port!r} is not a serial port or pyserial URL ({error}); "
                                 "use a device path, socket://HOST:PORT, rfc2217://HOST:PORT or loop://") from None
@@ -189,6 +190,23 @@ class KissTnc:
                 port.close()
             except (serial.SerialException, OSError):
                 pass
+
+
+def _open_keeping_input(port: serial.SerialBase) -> None:
+    """Open ``port`` without pyserial's flush of waiting input.
+
+    pyserial empties the input on open (``tcflush`` on a tty, read-and-discard
+    on ``socket://``): on a live TNC that throws away the first frames after
+    a reconnection, and on a socket it also swallows the end of stream, so a
+    server that sent its data and closed would look alive forever.
+    """
+    port.reset_input_buffer = lambda: None
+    port._reset_input_buffer = lambda: None
+    try:
+        port.open()
+    finally:
+        del port.reset_input_buffer
+        del port._reset_input_buffer
 
 
 class _Unavailable(Exception):

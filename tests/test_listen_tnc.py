@@ -90,19 +90,19 @@ def test_tcp_tnc_that_restarts_is_reconnected_and_nothing_is_stitched(tmp_path):
     def serve():
         for wire in (encode_data_frame(frames[0]) + encode_data_frame(frames[1])[:6], encode_data_frame(frames[2])):
             connection, _ = server.accept()
-            connection.sendall(wire)
-            time.sleep(0.2)
+            connection.sendall(wire)  # sent at once: nothing may be lost by a flush on opening
             connection.close()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
+    deadline = time.monotonic() + WAIT_S
     try:
         for event in tnc.events():
             if event is not None:
                 events.append(event)
             if sum(isinstance(e, ReceivedFrame) for e in events) == 2:
                 break
-            assert len(events) < 20
+            assert len(events) < 20 and time.monotonic() < deadline, events
     finally:
         tnc.close()
         thread.join(5)
@@ -204,6 +204,7 @@ def test_direwolf_frames_arrive_once_across_a_restart(pass_audio, tmp_path):
             wait_for(lambda: wolf.frames() and set(wolf.frames()) <= set(logged()), "the frames direwolf printed")
             time.sleep(0.5)  # a frame still in direwolf's queue has time to show up in both
             wolf.stop()
+            wait_for(lambda: err.read_text().count(": lost (") == run + 1, "listen to notice direwolf is gone")
         listen.send_signal(signal.SIGINT)
         assert listen.wait(20) == 0
     finally:
