@@ -20,12 +20,13 @@ from groundstation.commands import (
     doppler,
     listen,
     passes,
+    serve_rtl_tcp,
     simulate,
     tle,
 )
 from groundstation.errors import UserError
 
-SUBCOMMANDS = (demo, catalog, passes, doppler, simulate, decode, check, listen, tle)
+SUBCOMMANDS = (demo, catalog, passes, doppler, simulate, decode, check, listen, serve_rtl_tcp, tle)
 
 
 class _OneLineErrorParser(argparse.ArgumentParser):
