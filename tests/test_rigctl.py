@@ -126,3 +126,18 @@ def test_rig_that_is_gone_is_logged_once_and_retried(caplog):
     assert follower.update(435e6) is None and follower.update(435e6 + 100) is None
     assert follower.failures == 2 and follower.set_hz is None
     assert sum("is rigctld running" in record.message for record in caplog.records) == 1
+
+
+def test_listen_rigctl_sets_the_radio_from_the_cli(dummy_rig, run_cli, kiss_file):
+    """``listen --rigctl``: the radio is put on the Doppler-shifted downlink while frames arrive."""
+    result = run_cli("listen", "--tnc", "loop://", "--send", kiss_file, "--count", 1,
+                     "--rigctl", f"127.0.0.1:{dummy_rig.port}", "--sat", "Malligyong-1", "--station", "37.57,126.98",
+                     "--freq", "435e6", "--force")
+    assert result.code == 0, result.err
+    freq_hz = dummy_rig.get_frequency()
+    assert freq_hz != 435e6 and abs(freq_hz - 435e6) < 12_000  # the Doppler at the time it ran
+
+
+def test_listen_rigctl_needs_a_satellite(run_cli):
+    result = run_cli("listen", "--tnc", "loop://", "--rigctl", "127.0.0.1:4532")
+    assert result.code == 2 and "--rigctl needs --sat" in result.err

@@ -211,3 +211,17 @@ def test_client_counts_samples_and_reports_a_gap_between_streams():
     second = [b for b in blocks if b.stream == 2]
     assert second[0].first_sample == 1000 + gaps[0].count  # sample numbers keep the gap
     assert all(len(b.samples) <= 400 for b in blocks)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--rtl-tcp", "127.0.0.1:1"], "--rtl-tcp needs --freq"),
+    (["--rtl-tcp", "127.0.0.1:x", "--freq", "435e6"], "--rtl-tcp: '127.0.0.1:x' is not HOST:PORT"),
+    (["--rtl-sdr", "0", "--freq", "435e6"], "pip install 'groundstation[rtlsdr]'"),
+    (["--tnc", "loop://", "--record", "x.sigmf-meta"], "--record records IQ"),
+    (["--rtl-tcp", "127.0.0.1:1", "--freq", "435e6", "--record", "x.cu8"], "must end in .sigmf-meta"),
+    (["--rtl-tcp", "127.0.0.1:1", "--freq", "435e6", "--gain", "loud"], "--gain: 'loud'"),
+])
+def test_listen_sdr_usage_errors_are_one_line(run_cli, monkeypatch, args, message):
+    monkeypatch.setitem(sys.modules, "rtlsdr", None)  # pyrtlsdr not installed, whatever this machine has
+    result = run_cli("listen", *args)
+    assert result.code == 2 and message in result.err and result.err.count("\n") == 1

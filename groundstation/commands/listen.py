@@ -53,6 +53,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--tnc", metavar="PORT", help="serial device, pseudo-terminal, or pyserial URL "
                         "(socket://HOST:PORT, rfc2217://HOST:PORT, loop://)")
     source.add_argument("--rtl-tcp", metavar="HOST:PORT", help="an rtl_tcp server to take IQ from")
+    source.add_argument("--rtl-sdr", type=int, metavar="INDEX", help="a USB RTL-SDR through pyrtlsdr "
+                        "(pip install 'groundstation[rtlsdr]')")
+    source.add_argument("--soapy", metavar="ARGS", help="a SoapySDR device, e.g. driver=rtlsdr (needs the system's "
+                        "SoapySDR Python bindings)")
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="output format of --out (default text); the terminal always gets text lines")
     parser.add_argument("--out", metavar="FILE", help="append every frame to FILE, flushed per frame ('-': stdout "
@@ -91,14 +95,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.count is not None and args.count < 1:
         raise UserError("--count: give a number of frames of 1 or more")
-    if args.rtl_tcp and args.freq is None:
-        raise UserError("--rtl-tcp needs --freq (the centre frequency to tune)")
+    sdr_option = sdr_source_option(args)
+    if sdr_option and args.freq is None:
+        raise UserError(f"{sdr_option} needs --freq (the centre frequency to tune)")
+    if args.record and not sdr_option:
+        raise UserError("--record records IQ: use it with --rtl-tcp, --rtl-sdr or --soapy")
+    if args.record and not args.record.endswith(".sigmf-meta"):
+        raise UserError(f"--record: {args.record!r} must end in .sigmf-meta")
     stop_rig = start_rig_doppler(args)
     try:
         with _sigterm_as_interrupt():
             if args.tnc:
                 return run_tnc(args)
-            return run_rtl_tcp(args)
+            return run_sdr(args)
     finally:
         stop_rig()
 
@@ -254,23 +263,44 @@ def tnc_summary(port: str, stats: KissStats, outages: int, seconds: float) -> st
 
 
 
-def run_rtl_tcp(args: argparse.Namespace) -> int:
+def sdr_source_option(args: argparse.Namespace) -> str | None:
+    for option, value in (("--rtl-tcp", args.rtl_tcp), ("--rtl-sdr", args.rtl_sdr), ("--soapy", args.soapy)):
+        if value is not None:
+            return option
+    return None
+
+
+def open_sdr(args: argparse.Namespace, settings):
+    """The IQ source asked for: an rtl_tcp client, or a direct driver (imported only now)."""
     from hardware.errors import HardwareError
     from hardware.net import parse_host_port
-    from hardware.rtl_tcp import DEFAULT_PORT, RtlTcpClient, TunerSettings
+    from hardware.rtl_tcp import DEFAULT_PORT, RtlTcpClient
+
+    try:
+        if args.rtl_tcp:
+            host, port = parse_host_port(args.rtl_tcp, "--rtl-tcp", DEFAULT_PORT)
+            return RtlTcpClient(host, port, settings), f"rtl_tcp {args.rtl_tcp}"
+        from hardware.sdr_drivers import RtlSdrDriver, SoapyDriver
+
+        if args.rtl_sdr is not None:
+            return RtlSdrDriver(args.rtl_sdr, settings), f"RTL-SDR {args.rtl_sdr}"
+        return SoapyDriver(args.soapy, settings), f"SoapySDR {args.soapy}"
+    except HardwareError as error:
+        raise UserError(str(error)) from None
+
+
+def run_sdr(args: argparse.Namespace) -> int:
+    from hardware.errors import HardwareError
+    from hardware.rtl_tcp import TunerSettings
 
     from groundstation.dsp.decoder import Decoder
     from groundstation.live.iq_stream import SegmentedDecoder, StreamBreak, rtl_tcp_blocks
 
-    try:
-        host, port = parse_host_port(args.rtl_tcp, "--rtl-tcp", DEFAULT_PORT)
-    except HardwareError as error:
-        raise UserError(str(error)) from None
     gain_db = parse_gain(args.gain)
     start_time = parse_utc(args.start_time, "--start-time") if args.start_time else None
     doppler = orbit_doppler(args, args.freq + args.offset, start_time or datetime.now(timezone.utc))
     settings = TunerSettings(args.freq, args.samplerate, gain_db, args.ppm)
-    client = RtlTcpClient(host, port, settings)
+    client, source_name = open_sdr(args, settings)
 
     def make_decoder(segment_t0, segment_doppler):
         return Decoder(args.samplerate, True, args.modem, segment_t0, args.offset, segment_doppler,
@@ -307,7 +337,7 @@ def run_rtl_tcp(args: argparse.Namespace) -> int:
             outputs.close()
             if recorder is not None:
                 recorder.close()
-        print(f"groundstation: {sdr_summary(args.rtl_tcp, frames, client, time.monotonic() - began)}",
+        print(f"groundstation: {sdr_summary(source_name, frames, client, time.monotonic() - began)}",
               file=sys.stderr)
     return 0
 
@@ -330,9 +360,10 @@ def open_recorder(args: argparse.Namespace, block):
     """The SigMF writer of --record, its time and station in the metadata (so ``check`` can run on it)."""
     from groundstation.recordings.writers import SigMFWriter
 
-    description = f"live capture from rtl_tcp {args.rtl_tcp} by groundstation listen"
+    source = sdr_source_option(args)
+    description = f"live capture ({source} {getattr(args, source[2:].replace('-', '_'))}) by groundstation listen"
     recorder = SigMFWriter(args.record, "cu8", block.rate_sps, block.centre_hz, block.t0, description,
-                           {"source": f"rtl_tcp {args.rtl_tcp}", "gain": args.gain})
+                           {"source": description, "gain": args.gain})
     if args.station or args.station_file:
         station = station_from(args)
         recorder.global_info["core:geolocation"] = {
@@ -355,7 +386,7 @@ def record_item(recorder, item) -> None:
     recorder.write(item.samples)
 
 
-def sdr_summary(address: str, frames: int, client, seconds: float) -> str:
+def sdr_summary(source_name: str, frames: int, client, seconds: float) -> str:
     lost = client.samples_lost
     rate = client.settings.rate_sps
     parts = [f"{client.samples_received} samples"]
@@ -363,4 +394,4 @@ def sdr_summary(address: str, frames: int, client, seconds: float) -> str:
         parts.append(f"{lost} lost in gaps ({lost / rate:.1f} s)")
     if client.streams > 1:
         parts.append(f"{client.streams} streams")
-    return f"{frames} frames from rtl_tcp {address} in {seconds:.1f} s; " + ", ".join(parts)
+    return f"{frames} frames from {source_name} in {seconds:.1f} s; " + ", ".join(parts)
