@@ -50,6 +50,7 @@ COMMAND_NAMES = {SET_FREQUENCY: "frequency", SET_SAMPLE_RATE: "sample rate", SET
 
 TUNER_R820T = 5
 DEFAULT_PORT = 1234
+LAG_WARNING_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,7 @@ class RtlTcpClient:
         self.samples_lost = 0
         self.streams = 0
         self.start_time: datetime | None = None  # wall-clock UTC of sample 0 (estimated at the first block)
+        self.max_lag_s = 0.0  # how far reception fell behind the sample rate (real-time servers only)
         self._closed = False
         self._socket: socket.socket | None = None
 
@@ -224,6 +226,9 @@ class RtlTcpClient:
             outage_logged = False
             yield StreamStarted(self.streams, self.next_sample, greeting)
             first = True
+            stream_began = None
+            stream_samples = 0
+            lag_warned = False
             while not self._closed:
                 data = self._read_block_bytes()
                 if data is None:
@@ -240,6 +245,17 @@ class RtlTcpClient:
                 block = IqBlock(samples, self.next_sample, self.settings.rate_sps, self.streams)
                 self.samples_received += len(samples)
                 lost_at = time.monotonic()
+                if stream_began is None:
+                    stream_began = lost_at - len(samples) / self.settings.rate_sps
+                stream_samples += len(samples)
+                # Behind real time: the samples arrive more slowly than the server makes them (a real rtl_tcp
+                # server queues, then drops, what its client has not read).
+                lag_s = (lost_at - stream_began) - stream_samples / self.settings.rate_sps
+                self.max_lag_s = max(self.max_lag_s, lag_s)
+                if lag_s > LAG_WARNING_S and not lag_warned:
+                    lag_warned = True
+                    log.warning("%s %s: %.1f s behind real time; a real rtl_tcp server drops samples it cannot "
+                                "send: use a lower --samplerate or fewer --modem", self.option, self.address, lag_s)
                 yield block
             if self._closed:
                 return

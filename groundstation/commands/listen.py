@@ -394,4 +394,6 @@ def sdr_summary(source_name: str, frames: int, client, seconds: float) -> str:
         parts.append(f"{lost} lost in gaps ({lost / rate:.1f} s)")
     if client.streams > 1:
         parts.append(f"{client.streams} streams")
+    if getattr(client, "max_lag_s", 0.0) > 0.5:
+        parts.append(f"up to {client.max_lag_s:.1f} s behind real time")
     return f"{frames} frames from {source_name} in {seconds:.1f} s; " + ", ".join(parts)
