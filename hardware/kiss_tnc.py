@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 
 import serial
 
-from frames import FrameError, KissDeframer, KissFrame, encode_data_frame  # noqa: F401  (doctest uses encode_data_frame)
+from frames import KissDeframer, KissFrame, encode_data_frame
 from hardware.errors import HardwareError
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ class KissTnc:
                 outage_reason = None
                 yield Connected(self.port, self.connections)
                 deframer_errors: list[str] = []
-                deframer = KissDeframer(on_error=lambda error: deframer_errors.append(str(error)))
+                deframer = KissDeframer(on_error=deframer_errors.append)
                 self._flush_sends()
             try:
                 chunk = self._serial.read(max(1, self._serial.in_waiting))
@@ -150,7 +150,7 @@ class KissTnc:
             for frame in deframer.feed(chunk):
                 yield ReceivedFrame(frame, received)
             while deframer_errors:
-                yield BadFrame(deframer_errors.pop(0))
+                yield BadFrame(str(deframer_errors.pop(0)))
 
     def _open(self) -> None:
         try:

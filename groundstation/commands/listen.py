@@ -13,10 +13,10 @@ import contextlib
 import logging
 import signal
 import sys
-
-import numpy as np
 import time
 from datetime import datetime, timedelta, timezone
+
+import numpy as np
 
 from groundstation.commands.common import add_station_options, positive, station_from, targets_from
 from groundstation.commands.decode import DECODABLE

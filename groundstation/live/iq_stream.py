@@ -98,7 +98,6 @@ class SegmentedDecoder:
         if self.decoder is not None and item.start_sample != self._next_sample:
             out += self.end_segment()  # a hole in the sample count: not the same stream
         if self.decoder is None:
-            out += []
             self._start_segment(item)
         decoded = self.decoder.process(item.samples, item.start_s - self.segment_start_s)
         self._next_sample = item.start_sample + len(item.samples)
@@ -119,7 +118,7 @@ class SegmentedDecoder:
         doppler = None
         if self.doppler_hz is not None and segment_t0 is not None:
             base_s = segment_t0.timestamp()
-            doppler = lambda t_s, full=self.doppler_hz, base_s=base_s: full(base_s + np.asarray(t_s))  # noqa: E731
+            doppler = lambda t_s, full=self.doppler_hz, base_s=base_s: full(base_s + np.asarray(t_s))
         self.decoder = self.make_decoder(segment_t0, doppler)
 
     def _to_session(self, frames: list[DecodedFrame]) -> list[DecodedFrame]:

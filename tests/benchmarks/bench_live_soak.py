@@ -64,7 +64,7 @@ def main() -> None:
     summary = listen_err.strip().splitlines()[-1]
     received = int(re.search(r"; (\d+) samples", summary).group(1))
     lost = re.search(r"(\d+) lost in gaps", summary)
-    print(f"| minutes | rate S/s | served | received | lost in gaps | frames | RSS first / middle / last (MB) |")
+    print("| minutes | rate S/s | served | received | lost in gaps | frames | RSS first / middle / last (MB) |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     frames = re.search(r"(\d+) frames from", summary).group(1)
     rss = [memory[0][1], memory[len(memory) // 2][1], memory[-1][1]] if memory else [float("nan")] * 3
