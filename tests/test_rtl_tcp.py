@@ -169,6 +169,10 @@ def test_listen_decodes_a_served_pass_live_through_a_server_restart(tmp_path):
     assert meta["captures"][0]["core:datetime"].startswith("2024-06-12T14:25:00")
     assert meta["global"]["core:geolocation"]["coordinates"][:2] == [126.98, 37.57]
     assert any(annotation.get("groundstation:gap") for annotation in meta["annotations"])
+    checked = subprocess.run([sys.executable, "-m", "groundstation", "check", str(record), "--sat", "Malligyong-1",
+                              "--station", "37.57,126.98", "--freq", "435e6"], capture_output=True, text=True,
+                             cwd=ROOT, timeout=300)
+    assert checked.returncode == 0 and "TRANSMITTING" in checked.stdout, checked.stdout + checked.stderr
 
 
 def test_client_counts_samples_and_reports_a_gap_between_streams():
