@@ -229,3 +229,30 @@ def test_listen_sdr_usage_errors_are_one_line(run_cli, monkeypatch, args, messag
     monkeypatch.setitem(sys.modules, "rtlsdr", None)  # pyrtlsdr not installed, whatever this machine has
     result = run_cli("listen", *args)
     assert result.code == 2 and message in result.err and result.err.count("\n") == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "give a RECORDING or --simulate"),
+    (["--simulate", "--sat", "Malligyong-1"], "--simulate needs --freq, --modem, --station, --pass or --duration"),
+    (["x.cu8", "--bind", "localhost"], "--bind: 'localhost' is not an IP address"),
+])
+def test_serve_usage_errors_are_one_line(run_cli, args, message):
+    result = run_cli("serve-rtl-tcp", *args)
+    assert result.code == 2 and message in result.err and result.err.count("\n") == 1
+
+
+def test_serve_a_recording_refuses_another_rate_but_keeps_serving(tmp_path):
+    """A recording is served at its own rate: a rate command is logged and ignored, tuning still works."""
+    from groundstation.live.iq_providers import RecordingSource, TunedProvider
+    from groundstation.recordings.readers import open_recording
+
+    path = tmp_path / "tone.cf32"
+    t = np.arange(48_000) / 48_000
+    (0.5 * np.exp(2j * np.pi * 1_000 * t)).astype(np.complex64).tofile(path)
+    provider = TunedProvider(RecordingSource(open_recording(str(path), None, 48_000.0, 435e6, None)))
+    provider.set_rate(96_000.0)
+    assert provider.rate_sps == 48_000.0
+    provider.tune(435e6 + 1_000)  # the tone moves to DC
+    samples = provider.read(4_800)
+    assert len(samples) == 4_800 and np.std(np.angle(samples[1:] / samples[:-1])) < 1e-3
+    assert abs(np.mean(np.angle(samples[1:] / samples[:-1]))) < 1e-3

@@ -63,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "in --format instead of text)")
     parser.add_argument("--count", type=int, metavar="N", help="stop after N frames")
     tnc = parser.add_argument_group("KISS TNC (--tnc)")
-    tnc.add_argument("--baud", type=int, default=9600, help="serial speed (default 9600; ignored by URLs and ptys)")
+    tnc.add_argument("--baud", type=positive(int), default=9600, help="serial speed (default 9600; ignored by URLs and ptys)")
     tnc.add_argument("--send", metavar="FILE", help="transmit the KISS frames of FILE once connected (loop tests)")
     sdr = parser.add_argument_group("SDR over rtl_tcp (--rtl-tcp)")
     sdr.add_argument("--freq", type=positive(float), metavar="HZ",
