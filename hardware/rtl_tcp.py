@@ -25,7 +25,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
@@ -359,12 +359,15 @@ class RtlTcpServer:
     Frequency and sample-rate commands go to the provider; gain commands are
     acknowledged by being ignored, as by an SDR without gain control. With
     ``realtime`` samples leave at the sample rate; without, as fast as the
-    client reads. Serving ends when the provider has no more samples.
+    client reads. ``on_client`` runs as each client connects (before any
+    sample). Serving ends when the provider has no more samples.
     """
 
     def __init__(self, provider: IqProvider, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
-                 realtime: bool = False, chunk_s: float = 0.05, gain_count: int = 29) -> None:
+                 realtime: bool = False, chunk_s: float = 0.05, gain_count: int = 29,
+                 on_client: Callable[[], None] | None = None) -> None:
         self.provider = provider
+        self.on_client = on_client
         self.realtime = realtime
         self.chunk_s = chunk_s
         self.gain_count = gain_count
@@ -410,6 +413,9 @@ class RtlTcpServer:
             connection.sendall(build_greeting(TUNER_R820T, self.gain_count))
         except OSError:
             return False
+        if self.on_client is not None:
+            with self._lock:
+                self.on_client()
         reader.start()
         began = time.monotonic()
         sent_here = 0

@@ -130,15 +130,15 @@ def test_listen_decodes_a_served_pass_live_through_a_server_restart(tmp_path):
 
     try:
         wait_for(lambda: "client 127.0.0.1" in servers[0].text(), "listen to connect")
-        connected_at = time.monotonic()
+        on_air_since = time.time()  # the pass's first sample left then
         wait_for(lambda: len(logged()) >= 3, "three frames before the restart")
         servers[0].stop(signal.SIGKILL)  # a crash, mid-pass
         killed_t = max(frame["t"] for frame in logged())
         wait_for(lambda: "lost after sample" in err.read_text(), "listen to notice")
         time.sleep(2.0)  # the outage
-        # A real radio keeps going while its server is down: the new server starts where the pass is now.
-        skip_s = time.monotonic() - connected_at
-        servers.append(Server(tmp_path, port, "--simulate", *options, "--skip", f"{skip_s:.3f}", name="server2"))
+        # A real radio keeps going while its server is down: the new server serves what is on the air now.
+        servers.append(Server(tmp_path, port, "--simulate", *options, "--clock-start", f"{on_air_since:.3f}",
+                              name="server2"))
         wait_for(lambda: "gap of" in err.read_text(), "the gap report")
         wait_for(lambda: servers[1].process.poll() is not None, "the end of the pass")
         wait_for(lambda: err.read_text().count("lost after sample") == 2, "listen to see the end")

@@ -11,6 +11,7 @@ import argparse
 import ipaddress
 import logging
 import sys
+import time
 
 from groundstation.commands.common import add_recording_options
 from groundstation.commands.simulate import add_simulation_options, simulation_config
@@ -41,6 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, default=1234, help="TCP port (default 1234, rtl_tcp's)")
     parser.add_argument("--realtime", action="store_true", help="send at the sample rate (default: as fast as read)")
     parser.add_argument("--skip", type=float, default=0.0, metavar="S", help="start S seconds into the source")
+    parser.add_argument("--clock-start", type=float, metavar="UNIX_S",
+                        help="the source's first sample was on the air at this POSIX time: each client gets what "
+                        "is on the air when it connects, as from a radio that kept going (with --realtime)")
     add_recording_options(parser)
     simulation = parser.add_argument_group("--simulate: the pass (as for simulate)")
     add_simulation_options(simulation, required=False, samplerate=False)
@@ -92,8 +96,15 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         raise UserError(f"--bind: {args.bind!r} is not an IP address (e.g. 127.0.0.1)") from None
     provider = provider_from(args)
+    on_client = None
+    if args.clock_start is not None:
+        if not args.realtime:
+            raise UserError("--clock-start needs --realtime (the source runs on the wall clock)")
+
+        def on_client() -> None:
+            provider.seek(time.time() - args.clock_start)
     try:
-        server = RtlTcpServer(provider, args.bind, args.port, realtime=args.realtime)
+        server = RtlTcpServer(provider, args.bind, args.port, realtime=args.realtime, on_client=on_client)
     except HardwareError as error:
         raise UserError(str(error)) from None
     host, port = server.address

@@ -73,6 +73,14 @@ class TunedProvider:
         self._blocks = blocks
         self._buffer = np.zeros(0, np.complex64)
 
+    def seek(self, seconds: float) -> None:
+        """Serve from ``seconds`` into the source next (a live source that kept going while no one listened)."""
+        seconds = max(0.0, seconds)
+        self.position = int(round(seconds * self.rate_sps))
+        self._blocks = self.source.samples_from(self.rate_sps, self.position)
+        self._buffer = np.zeros(0, np.complex64)
+        log.info("serving from %.3f s", seconds)
+
     def read(self, count: int) -> np.ndarray | None:
         while len(self._buffer) < count:
             block = next(self._blocks, None)
