@@ -21,6 +21,7 @@ array([0.49803922-0.24705882j], dtype=complex64)
 from __future__ import annotations
 
 import logging
+import select
 import socket
 import struct
 import threading
@@ -244,13 +245,16 @@ class RtlTcpClient:
                     self.start_time = datetime.now(timezone.utc) - timedelta(seconds=len(samples) / self.settings.rate_sps)
                 block = IqBlock(samples, self.next_sample, self.settings.rate_sps, self.streams)
                 self.samples_received += len(samples)
-                lost_at = time.monotonic()
+                now = time.monotonic()
                 if stream_began is None:
-                    stream_began = lost_at - len(samples) / self.settings.rate_sps
+                    stream_began = now - len(samples) / self.settings.rate_sps
                 stream_samples += len(samples)
+                # When the last sample was made: by the sample clock if we are behind a real-time server
+                # (samples waited in buffers), else now.
+                lost_at = min(now, stream_began + stream_samples / self.settings.rate_sps)
                 # Behind real time: the samples arrive more slowly than the server makes them (a real rtl_tcp
                 # server queues, then drops, what its client has not read).
-                lag_s = (lost_at - stream_began) - stream_samples / self.settings.rate_sps
+                lag_s = (now - stream_began) - stream_samples / self.settings.rate_sps
                 self.max_lag_s = max(self.max_lag_s, lag_s)
                 if lag_s > LAG_WARNING_S and not lag_warned:
                     lag_warned = True
@@ -447,14 +451,16 @@ class RtlTcpServer:
             reader.join(2.0)
 
     def _read_commands(self, connection: socket.socket, gone: threading.Event) -> None:
+        # select, not a socket timeout: a timeout would also apply to the sender's sendall (one socket, two
+        # threads) and drop a client that is slow for a moment.
         buffer = bytearray()
-        connection.settimeout(0.2)
         while not gone.is_set():
             try:
+                readable, _, _ = select.select([connection], [], [], 0.2)
+                if not readable:
+                    continue
                 chunk = connection.recv(64)
-            except socket.timeout:
-                continue
-            except OSError:
+            except (OSError, ValueError):  # ValueError: the socket was closed meanwhile
                 break
             if not chunk:
                 break
