@@ -26,6 +26,7 @@ import socket
 import struct
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -52,6 +53,7 @@ COMMAND_NAMES = {SET_FREQUENCY: "frequency", SET_SAMPLE_RATE: "sample rate", SET
 TUNER_R820T = 5
 DEFAULT_PORT = 1234
 LAG_WARNING_S = 2.0
+RTL_TCP_QUEUE_BYTES = 500 * 16 * 16384  # rtl_tcp's default: 500 buffers of 256 KiB, then it drops
 
 
 @dataclass(frozen=True)
@@ -362,16 +364,20 @@ class RtlTcpServer:
 
     Frequency and sample-rate commands go to the provider; gain commands are
     acknowledged by being ignored, as by an SDR without gain control. With
-    ``realtime`` samples leave at the sample rate; without, as fast as the
-    client reads. ``on_client`` runs as each client connects (before any
+    ``realtime`` samples are made at the sample rate and queued for the
+    client; what a slow client leaves beyond ``queue_limit_bytes`` is dropped
+    and counted, as rtl_tcp does. Without, they go as fast as the client reads. ``on_client`` runs as each client connects (before any
     sample). Serving ends when the provider has no more samples.
     """
 
     def __init__(self, provider: IqProvider, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
                  realtime: bool = False, chunk_s: float = 0.05, gain_count: int = 29,
-                 on_client: Callable[[], None] | None = None) -> None:
+                 on_client: Callable[[], None] | None = None,
+                 queue_limit_bytes: int = RTL_TCP_QUEUE_BYTES) -> None:
         self.provider = provider
         self.on_client = on_client
+        self.queue_limit_bytes = queue_limit_bytes
+        self.samples_dropped = 0
         self.realtime = realtime
         self.chunk_s = chunk_s
         self.gain_count = gain_count
@@ -421,34 +427,96 @@ class RtlTcpServer:
             with self._lock:
                 self.on_client()
         reader.start()
-        began = time.monotonic()
-        sent_here = 0
+        chunks = self._realtime_chunks(gone) if self.realtime else self._chunks(gone)
         try:
-            while not self._stop.is_set() and not gone.is_set():
-                with self._lock:
-                    rate_sps = self.provider.rate_sps
-                    count = max(1, int(rate_sps * self.chunk_s))
-                    samples = self.provider.read(count)
-                if samples is None or len(samples) == 0:
+            for data in chunks:
+                if data is None:
                     return True
                 try:
-                    connection.sendall(complex_to_cu8(samples))
+                    connection.sendall(data)
                 except OSError:
                     return False
-                self.samples_sent += len(samples)
-                sent_here += len(samples)
-                if self.realtime:
-                    ahead_s = sent_here / rate_sps - (time.monotonic() - began)
-                    if ahead_s > 0:
-                        self._stop.wait(ahead_s)
+                self.samples_sent += len(data) // 2
             return False
         finally:
             gone.set()
+            chunks.close()
             try:
                 connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
             reader.join(2.0)
+
+    def _read_chunk(self) -> tuple[bytes, float] | None:
+        """The next ``chunk_s`` of samples as cu8, and the rate they were made at; None at the end."""
+        with self._lock:
+            rate_sps = self.provider.rate_sps
+            samples = self.provider.read(max(1, int(rate_sps * self.chunk_s)))
+        if samples is None or len(samples) == 0:
+            return None
+        return complex_to_cu8(samples), rate_sps
+
+    def _chunks(self, gone: threading.Event) -> Iterator[bytes | None]:
+        """As fast as the client reads; None at the end of the samples."""
+        while not self._stop.is_set() and not gone.is_set():
+            item = self._read_chunk()
+            yield None if item is None else item[0]
+            if item is None:
+                return
+
+    def _realtime_chunks(self, gone: threading.Event) -> Iterator[bytes | None]:
+        """Made at the sample rate whether the client keeps up or not, as by a radio: what waits beyond
+        ``queue_limit_bytes`` is dropped (counted in :attr:`samples_dropped`), as rtl_tcp drops it."""
+        queue: deque[bytes] = deque()
+        ready = threading.Condition()
+        state = {"queued": 0, "done": False, "warned": False}
+
+        def produce() -> None:
+            began = time.monotonic()
+            made_s = 0.0
+            while not self._stop.is_set() and not gone.is_set():
+                item = self._read_chunk()
+                with ready:
+                    if item is None:
+                        state["done"] = True
+                        ready.notify()
+                        return
+                    data, rate_sps = item
+                    queue.append(data)
+                    state["queued"] += len(data)
+                    while state["queued"] > self.queue_limit_bytes:
+                        dropped = queue.popleft()
+                        state["queued"] -= len(dropped)
+                        self.samples_dropped += len(dropped) // 2
+                        if not state["warned"]:
+                            state["warned"] = True
+                            log.warning("rtl_tcp client too slow: dropping samples (as rtl_tcp does)")
+                    ready.notify()
+                made_s += len(data) / 2 / rate_sps
+                ahead_s = made_s - (time.monotonic() - began)
+                if ahead_s > 0:
+                    gone.wait(ahead_s)
+
+        producer = threading.Thread(target=produce, name="rtl_tcp-samples", daemon=True)
+        producer.start()
+        try:
+            while True:
+                with ready:
+                    while not queue and not state["done"] and not gone.is_set() and not self._stop.is_set():
+                        ready.wait(0.2)
+                    if queue:
+                        data = queue.popleft()
+                        state["queued"] -= len(data)
+                    elif state["done"]:
+                        data = None
+                    else:
+                        return
+                yield data
+                if data is None:
+                    return
+        finally:
+            gone.set()
+            producer.join(5.0)
 
     def _read_commands(self, connection: socket.socket, gone: threading.Event) -> None:
         # select, not a socket timeout: a timeout would also apply to the sender's sendall (one socket, two

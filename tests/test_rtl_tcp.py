@@ -256,3 +256,38 @@ def test_serve_a_recording_refuses_another_rate_but_keeps_serving(tmp_path):
     samples = provider.read(4_800)
     assert len(samples) == 4_800 and np.std(np.angle(samples[1:] / samples[:-1])) < 1e-3
     assert abs(np.mean(np.angle(samples[1:] / samples[:-1]))) < 1e-3
+
+
+def test_realtime_server_drops_what_a_stalled_client_leaves_and_counts_it():
+    """As rtl_tcp: samples are made at the sample rate; beyond the queue they are dropped, and counted."""
+    import threading
+
+    from groundstation.live.iq_providers import TunedProvider
+    from hardware.rtl_tcp import RtlTcpServer
+
+    class Ramp:  # 2 s at 2 MS/s
+        rate_sps, centre_hz = 2_000_000.0, 435e6
+
+        def samples_from(self, rate_sps, start_sample):
+            for _ in range(40):
+                yield np.zeros(100_000, np.complex64)
+
+    server = RtlTcpServer(TunedProvider(Ramp(), level=1.0), port=0, realtime=True, queue_limit_bytes=20_000)
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    received = 0
+    try:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(server.address)
+            sock.settimeout(30)
+            read_exactly(sock, 12)
+            time.sleep(1.5)  # stalled: the samples made meanwhile cannot all wait
+            while chunk := sock.recv(1 << 16):
+                received += len(chunk)
+    finally:
+        server.close()
+        thread.join(10)
+    assert server.samples_dropped > 0
+    assert received // 2 == server.samples_sent
+    assert server.samples_sent + server.samples_dropped == 40 * 100_000  # every sample made is accounted for

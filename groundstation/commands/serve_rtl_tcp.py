@@ -116,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         server.close()
-    print(f"groundstation: {server.samples_sent} samples served", file=sys.stderr)
+    dropped = f", {server.samples_dropped} dropped (the client did not keep up)" if server.samples_dropped else ""
+    print(f"groundstation: {server.samples_sent} samples served{dropped}", file=sys.stderr)
     return 0
 
 

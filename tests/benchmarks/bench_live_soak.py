@@ -2,7 +2,8 @@
 
 ``serve-rtl-tcp --simulate --realtime`` serves a stretch of Malligyong-1 passes
 over Seoul with an afsk1200 beacon; ``listen --rtl-tcp`` decodes it with
-Doppler from the orbit. Samples are counted on both sides (served, received,
+Doppler from the orbit. Samples are counted on both sides (made but dropped
+because the client fell more than rtl_tcp's queue behind, served, received,
 lost in gaps) and the listener's resident memory is sampled every 10 s.
 
 Run: python tests/benchmarks/bench_live_soak.py [--minutes 60] [--rate 1024000]
@@ -61,17 +62,20 @@ def main() -> None:
     listen_err = listen.communicate(timeout=60)[1]
     server_err = server.communicate(timeout=10)[1]
     served = int(re.search(r"(\d+) samples served", server_err).group(1))
+    dropped_match = re.search(r"(\d+) dropped", server_err)
+    dropped = int(dropped_match.group(1)) if dropped_match else 0
     summary = listen_err.strip().splitlines()[-1]
     received = int(re.search(r"; (\d+) samples", summary).group(1))
     lost = re.search(r"(\d+) lost in gaps", summary)
-    print("| minutes | rate S/s | served | received | lost in gaps | frames | RSS first / middle / last (MB) |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| minutes | rate S/s | served | dropped by the server | received | lost in gaps | frames "
+          "| RSS first / middle / last (MB) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     frames = re.search(r"(\d+) frames from", summary).group(1)
     rss = [memory[0][1], memory[len(memory) // 2][1], memory[-1][1]] if memory else [float("nan")] * 3
-    print(f"| {args.minutes:g} | {args.rate} | {served} | {received} | {lost.group(1) if lost else 0} | {frames} | "
+    print(f"| {args.minutes:g} | {args.rate} | {served} | {dropped} | {received} | {lost.group(1) if lost else 0} | {frames} | "
           f"{rss[0]:.0f} / {rss[1]:.0f} / {rss[2]:.0f} |")
     print(summary)
-    print("dropped samples:", served - received)
+    print("dropped samples (server queue overflow, served but not received):", dropped, served - received)
 
 
 if __name__ == "__main__":
