@@ -224,3 +224,9 @@ def test_direwolf_frames_arrive_once_across_a_restart(pass_audio, tmp_path):
     assert f"{len(printed)} frames from {link}" in summary and "outage" in summary
     # said once per outage (not yet there, then each kill), not once per retry
     assert summary.count("not available") + summary.count(": lost (") == 3 and "3 outages" in summary
+
+
+def test_without_out_the_format_goes_to_stdout_as_decode_does(run_cli, kiss_file, beacon_frames):
+    result = run_cli("listen", "--tnc", "loop://", "--send", kiss_file, "--count", 2, "--format", "jsonl")
+    assert result.code == 0
+    assert [json.loads(line)["monitor"] for line in result.out.splitlines()] == [f.tnc2() for f in beacon_frames[:2]]

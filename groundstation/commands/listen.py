@@ -1,8 +1,9 @@
 """``groundstation listen``: frames from a live source (a KISS TNC now; an rtl_tcp server), as they arrive.
 
-Frames are printed as ``decode`` prints them; with ``--out FILE`` they are also
-appended to FILE in ``--format`` (each with its UTC receive time), flushed per
-frame so that a crash or an unplugged TNC loses nothing already received.
+Frames are printed as ``decode`` prints them (``--format`` on stdout); with
+``--out FILE`` they are appended to FILE in ``--format`` (each with its UTC
+receive time), flushed per frame so that a crash or an unplugged TNC loses
+nothing already received, and text lines go to stdout.
 Ctrl-C (or SIGTERM) ends it with a summary on stderr.
 """
 
@@ -57,10 +58,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "(pip install 'groundstation[rtlsdr]')")
     source.add_argument("--soapy", metavar="ARGS", help="a SoapySDR device, e.g. driver=rtlsdr (needs the system's "
                         "SoapySDR Python bindings)")
-    parser.add_argument("--format", choices=FORMATS, default="text",
-                        help="output format of --out (default text); the terminal always gets text lines")
-    parser.add_argument("--out", metavar="FILE", help="append every frame to FILE, flushed per frame ('-': stdout "
-                        "in --format instead of text)")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    parser.add_argument("--out", metavar="FILE", help="append every frame to FILE in --format, flushed per frame, "
+                        "and show text lines on stdout ('-' or absent: --format on stdout)")
     parser.add_argument("--count", type=int, metavar="N", help="stop after N frames")
     tnc = parser.add_argument_group("KISS TNC (--tnc)")
     tnc.add_argument("--baud", type=positive(int), default=9600, help="serial speed (default 9600; ignored by URLs and ptys)")
@@ -178,17 +178,16 @@ def _sigterm_as_interrupt():
 
 
 class FrameOutputs:
-    """Text lines on stdout, plus ``--out`` in ``--format`` (appended) when given; closes what it opened."""
+    """``--format`` on stdout as ``decode`` does; with ``--out FILE``, appended to FILE and text lines on stdout."""
 
     def __init__(self, format_name: str, out: str | None) -> None:
         self._stack = contextlib.ExitStack()
         self._sinks = []
-        if out == "-":
+        if out in (None, "-"):
             self._sinks.append(self._stack.enter_context(OpenSink(format_name, None)))
         else:
-            self._sinks.append(TextSink(sys.stdout))
-            if out is not None:
-                self._sinks.append(self._stack.enter_context(OpenSink(format_name, out, append=True)))
+            self._sinks.append(TextSink(sys.stdout))  # the live monitor
+            self._sinks.append(self._stack.enter_context(OpenSink(format_name, out, append=True)))
 
     def write(self, frame) -> None:
         for sink in self._sinks:
