@@ -15,7 +15,7 @@ from groundstation.live.rig_doppler import RigDoppler
 from groundstation.orbits.elements import ElementStore
 from groundstation.orbits.orbit import Tracker, doppler_shift_hz
 from groundstation.orbits.station import Station
-from hardware.rigctl import DopplerFollower, Rigctl, RigctlError, needs_retune
+from hardware.rigctl import DopplerFollower, Rigctl, RigctlError, default_step_hz, needs_retune
 
 from support import require_program
 
@@ -118,6 +118,21 @@ def test_dummy_rig_follows_the_doppler_curve_within_10_hz_of_pyephem(dummy_rig):
     errors_hz = [abs(read_hz - (FREQ_HZ + pyephem_doppler_hz(element_set, unix_s))) for unix_s, read_hz in readings]
     assert max(errors_hz) <= 10.0, max(errors_hz)
     assert max(r for _, r in readings) - min(r for _, r in readings) > 15_000
+
+
+def test_dummy_rig_at_the_default_step_near_closest_approach(dummy_rig):
+    """The default step (10 Hz at 435 MHz) where the Doppler moves fastest: each retune within 10 Hz of PyEphem."""
+    element_set, tracking, ticks = pass_tracking(default_step_hz(FREQ_HZ), dummy_rig)
+    assert tracking.follower.step_hz == 10.0
+    middle = len(ticks) // 2
+    readings = []
+    for unix_s in ticks[middle - 60 : middle + 60]:  # a minute around closest approach, ticks of 0.5 s
+        if tracking.tick(unix_s) is not None:
+            readings.append((unix_s, dummy_rig.get_frequency()))
+    assert len(readings) > 60
+    errors_hz = [abs(read_hz - (FREQ_HZ + pyephem_doppler_hz(element_set, unix_s))) for unix_s, read_hz in readings]
+    assert max(errors_hz) <= 10.0, max(errors_hz)
+    assert np.all(np.abs(np.diff([read_hz for _, read_hz in readings])) > 10.0)
 
 
 def test_rig_that_is_gone_is_logged_once_and_retried(caplog):
