@@ -230,3 +230,19 @@ def test_without_out_the_format_goes_to_stdout_as_decode_does(run_cli, kiss_file
     result = run_cli("listen", "--tnc", "loop://", "--send", kiss_file, "--count", 2, "--format", "jsonl")
     assert result.code == 0
     assert [json.loads(line)["monitor"] for line in result.out.splitlines()] == [f.tnc2() for f in beacon_frames[:2]]
+
+
+def test_sigterm_ends_cleanly_with_a_summary(tmp_path):
+    err = tmp_path / "listen.err"
+    missing = tmp_path / "no-tnc-yet"
+    listen = subprocess.Popen([sys.executable, "-m", "groundstation", "listen", "--tnc", str(missing)],
+                              stdout=subprocess.DEVNULL, stderr=err.open("wb"), cwd=ROOT)
+    try:
+        wait_for(lambda: "not available" in err.read_text(), "listen to say the port is not there")
+        listen.send_signal(signal.SIGTERM)
+        assert listen.wait(20) == 0
+    finally:
+        if listen.poll() is None:
+            listen.kill()
+            listen.wait(10)
+    assert f"0 frames from {missing}" in err.read_text() and "1 outage" in err.read_text()
