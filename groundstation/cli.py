@@ -24,13 +24,16 @@ from groundstation.commands import (
     demo,
     doppler,
     history,
+    listen,
     passes,
+    serve_rtl_tcp,
     simulate,
     tle,
 )
 from groundstation.errors import UserError
 
-SUBCOMMANDS = (demo, catalog, passes, doppler, simulate, decode, check, tle, history, config)
+SUBCOMMANDS = (demo, catalog, passes, doppler, simulate, decode, check, listen, serve_rtl_tcp, tle, history,
+               config)
 
 
 class _OneLineErrorParser(argparse.ArgumentParser):

@@ -16,12 +16,12 @@ from groundstation.timefmt import parse_utc
 from groundstation.validation import RADIO_FREQ_HZ, SAMPLE_RATE_SPS, finite_float
 
 
-def add_satellite_options(parser: argparse.ArgumentParser, many: bool = False) -> None:
+def add_satellite_options(parser: argparse.ArgumentParser, many: bool = False, required: bool = True) -> None:
     if many:
         parser.add_argument("--sat", required=True, nargs="+", action="extend", metavar="NAME|NORAD",
                             help="satellite name, alias or NORAD number (several allowed)")
     else:
-        parser.add_argument("--sat", required=True, metavar="NAME|NORAD", help="satellite name, alias or NORAD number")
+        parser.add_argument("--sat", required=required, metavar="NAME|NORAD", help="satellite name, alias or NORAD number")
     parser.add_argument("--tle", action="append", default=[], metavar="FILE",
                         help="element sets to use: TLE (2/3-line) or OMM JSON/CSV; repeatable")
     parser.add_argument("--force", action="store_true",

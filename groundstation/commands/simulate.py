@@ -75,21 +75,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_satellite_options(parser)
-    add_station_options(parser)
-    when = parser.add_mutually_exclusive_group(required=True)
+    add_simulation_options(parser)
+    parser.add_argument("--out", required=True, metavar="FILE.sigmf-meta", help="the SigMF recording to write")
+    parser.add_argument("--datatype", choices=WRITE_DATATYPES, default="cf32_le", help="sample format (default cf32_le)")
+    parser.add_argument("--audio", metavar="FILE.wav",
+                        help="also write 48 kHz audio as a receiver with perfect Doppler correction hears it")
+    parser.set_defaults(func=run)
+
+
+def add_simulation_options(parser: argparse.ArgumentParser, required: bool = True, samplerate: bool = True) -> None:
+    """The options that decide a simulated pass (``simulate``, ``serve-rtl-tcp --simulate``).
+
+    ``samplerate=False`` leaves ``--samplerate`` to the caller (which defines it for recordings too).
+    """
+    add_satellite_options(parser, required=required)
+    add_station_options(parser, required=required)
+    when = parser.add_mutually_exclusive_group(required=required)
     when.add_argument("--pass", dest="pass_number", type=bounded_int("--pass", 1, 1000), metavar="N",
                       help="the Nth pass after --start (default now): the recording runs from AOS to LOS")
     when.add_argument("--duration", type=finite_float("--duration", MIN_DURATION_S, MAX_DURATION_S, "s"),
                       metavar="S", help="record S seconds from --start")
     parser.add_argument("--start", metavar="ISO8601", help="recording start (with --duration) or pass search start")
-    parser.add_argument("--freq", type=finite_float("--freq", *RADIO_FREQ_HZ), required=True, metavar="HZ", help="transmitter frequency")
-    parser.add_argument("--modem", required=True, choices=[spec.name for spec in simulatable()],
-                        metavar="NAME", help="afsk1200, fsk9600-g3ruh, ..., cw, morse, none")
-    parser.add_argument("--out", required=True, metavar="FILE.sigmf-meta", help="the SigMF recording to write")
-    parser.add_argument("--samplerate", type=finite_float("--samplerate", *SAMPLE_RATE_SPS), metavar="SPS",
-                        help="sample rate (default: the lowest standard rate that holds signal, offset and Doppler)")
-    parser.add_argument("--datatype", choices=WRITE_DATATYPES, default="cf32_le", help="sample format (default cf32_le)")
+    parser.add_argument("--freq", type=finite_float("--freq", *RADIO_FREQ_HZ), required=required, metavar="HZ",
+                        help="transmitter frequency")
+    parser.add_argument("--modem", required=required, choices=[spec.name for spec in simulatable()],
+                        metavar="NAME", help="afsk1200, fsk9600-g3ruh, bpsk1200, ..., cw, morse, none")
+    if samplerate:
+        parser.add_argument("--samplerate", type=finite_float("--samplerate", *SAMPLE_RATE_SPS), metavar="SPS",
+                            help="sample rate (default: the lowest standard rate that holds signal, offset and Doppler)")
     parser.add_argument("--offset", type=finite_float("--offset", *OFFSET_HZ), default=0.0, metavar="HZ",
                         help="where the signal sits relative to the recording's centre (default 0)")
     parser.add_argument("--drift", type=finite_float("--drift", *DRIFT_HZ), default=0.0, metavar="HZ",
@@ -107,10 +120,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--morse-text", default="SIMULATED BEACON", help="what the morse modem keys")
     parser.add_argument("--interferer", metavar="HZ,DBM",
                         help="a fixed-frequency terrestrial carrier at centre + HZ, received at DBM")
-    parser.add_argument("--seed", type=bounded_int("--seed", 0, 2**63 - 1), default=0, help="random seed (default 0): same seed, same samples")
-    parser.add_argument("--audio", metavar="FILE.wav",
-                        help="also write 48 kHz audio as a receiver with perfect Doppler correction hears it")
-    parser.set_defaults(func=run)
+    parser.add_argument("--seed", type=bounded_int("--seed", 0, 2**63 - 1), default=0,
+                        help="random seed (default 0): same seed, same samples")
 
 
 def read_frames_file(path: str) -> list[Ax25Frame]:
@@ -163,17 +174,11 @@ def parse_interferer(text: str | None) -> tuple[float, float] | None:
     return offset_hz, power_dbm
 
 
-def run(args: argparse.Namespace) -> int:
+def simulation_config(args: argparse.Namespace) -> tuple[SimulationConfig, str]:
+    """The :class:`SimulationConfig` the options ask for, and the satellite's name."""
     spec = modem(args.modem)
-    if not args.out.endswith(".sigmf-meta"):
-        raise UserError(f"--out: {args.out!r} must end in .sigmf-meta")
     if args.cn0 is not None and args.tx_power_dbm is not None:
         raise UserError("give --cn0 or --tx-power-dbm, not both")
-    data_path = args.out[: -len("meta")] + "data"
-    if args.audio and not args.audio.lower().endswith(".wav"):
-        raise UserError(f"--audio: {args.audio!r} must end in .wav")
-    refuse_same_file({"--out": args.out, "--out (data)": data_path, "--audio": args.audio},
-                     list(args.tle) + [args.station_file, args.frames])
     station = station_from(args)
     (target,), store = targets_from(args)
     search_start = start_from(args)
@@ -231,14 +236,27 @@ def run(args: argparse.Namespace) -> int:
     if spec.kind not in ("none", "cw") and transmissions > MAX_TRANSMISSIONS:
         raise UserError(f"--beacon-interval {args.beacon_interval:g} s over {duration_s:.0f} s is {transmissions:.0f} "
                         f"transmissions, more than {MAX_TRANSMISSIONS}; use a longer interval or a shorter recording")
-    data_bytes = duration_s * config.rate_sps * parse_datatype(args.datatype).sample_bytes
-    check_free_space(args.out, data_bytes + (duration_s * 48000 * 2 if args.audio else 0), "--out")
     if args.interferer and abs(config.interferer[0]) >= config.rate_sps / 2:
         raise UserError(f"--interferer at {config.interferer[0]:g} Hz is outside the recorded band "
                         f"(+-{config.rate_sps / 2:g} Hz)")
+    return config, target.name
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.out.endswith(".sigmf-meta"):
+        raise UserError(f"--out: {args.out!r} must end in .sigmf-meta")
+    data_path = args.out[: -len("meta")] + "data"
+    if args.audio and not args.audio.lower().endswith(".wav"):
+        raise UserError(f"--audio: {args.audio!r} must end in .wav")
+    refuse_same_file({"--out": args.out, "--out (data)": data_path, "--audio": args.audio},
+                     list(args.tle) + [args.station_file, args.frames])
+    config, target_name = simulation_config(args)
+    spec, start, duration_s = config.modem, config.start, config.duration_s
+    data_bytes = duration_s * config.rate_sps * parse_datatype(args.datatype).sample_bytes
+    check_free_space(args.out, data_bytes + (duration_s * 48000 * 2 if args.audio else 0), "--out")
     progress = Progress("simulate")
     try:
-        result = simulate(config, args.out, target.name, args.datatype, args.audio, progress=progress)
+        result = simulate(config, args.out, target_name, args.datatype, args.audio, progress=progress)
     finally:
         progress.close()
     cn0 = result.metadata["cn0_dbhz_at_closest_approach"]

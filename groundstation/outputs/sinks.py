@@ -103,9 +103,10 @@ class KissSink:
 class PcapSink:
     """pcap with LINKTYPE_AX25_KISS; a frame is stamped with its UTC time, else ``t``, else 0."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    def __init__(self, stream: IO[bytes], header: bool = True) -> None:
         self._stream = stream
-        self._stream.write(PCAP_HEADER.build({"link_type": LINKTYPE_AX25_KISS}))
+        if header:
+            self._stream.write(PCAP_HEADER.build({"link_type": LINKTYPE_AX25_KISS}))
 
     def write(self, frame: DecodedFrame) -> None:
         if frame.time is not None:
@@ -125,29 +126,47 @@ class OpenSink:
 
     A file is written beside its final name and renamed into place when the
     block ends without error (or on Ctrl-C, the normal end of a live decode);
-    an error leaves no file and any old one untouched. Call
-    :func:`~groundstation.outputs.atomic.refuse_same_file` before opening.
+    an error leaves no file and any old one untouched. With ``append`` (a live
+    log) an existing file is added to instead, flushed after every frame so a
+    crash loses nothing already received (a pcap file gets its header only when
+    it is new or empty). Call :func:`~groundstation.outputs.atomic.refuse_same_file`
+    before opening.
     """
 
-    def __init__(self, format_name: str, path: str | None) -> None:
+    def __init__(self, format_name: str, path: str | None, append: bool = False) -> None:
         if format_name not in FORMATS:
             raise UserError(f"--format: {format_name!r} is not one of {', '.join(FORMATS)}")
         self._format = format_name
         self._path = None if path in (None, "-") else path
-        self._file: AtomicFile | None = None
+        self._file: AtomicFile | IO | None = None
+        self._append = append
 
     def __enter__(self) -> Sink:
         binary = self._format in _BINARY_FORMATS
+        header = True
         if self._path is None:
             stream = sys.stdout.buffer if binary else sys.stdout
         else:
-            self._file = AtomicFile(self._path, "wb" if binary else "w", "--out")
-            stream = self._file.file
-        sink_class = {"text": TextSink, "jsonl": JsonlSink, "kiss": KissSink, "pcap": PcapSink}[self._format]
+            if self._append:
+                try:
+                    self._file = open(self._path, "ab" if binary else "a", encoding=None if binary else "utf-8")
+                except OSError as error:
+                    raise UserError(f"--out: cannot write {self._path!r}: {error.strerror}") from None
+                stream = self._file
+                header = self._file.tell() == 0
+            else:
+                self._file = AtomicFile(self._path, "wb" if binary else "w", "--out")
+                stream = self._file.file
+        if self._format == "pcap":
+            return PcapSink(stream, header)
+        sink_class = {"text": TextSink, "jsonl": JsonlSink, "kiss": KissSink}[self._format]
         return sink_class(stream)
 
     def __exit__(self, exc_type, exc_value, traceback) -> None:
         if self._file is None:
+            return
+        if not isinstance(self._file, AtomicFile):  # an appended live log: everything written is kept
+            self._file.close()
             return
         if exc_type is None or issubclass(exc_type, KeyboardInterrupt):
             self._file.commit()

@@ -55,6 +55,11 @@ class Block:
         """Seconds from the input's start to just after this block's last sample."""
         return self.start_s + self.duration_s
 
+    @property
+    def first_sample(self) -> int:
+        """The index of this block's first sample in its input (for a stage's own output: in that output)."""
+        return int(round(self.start_s * self.rate_sps))
+
     def time_of(self, seconds_from_input_start: float) -> datetime | None:
         """The UTC time of a moment given in seconds from the input's start (None when ``t0`` is)."""
         return None if self.t0 is None else self.t0 + timedelta(seconds=seconds_from_input_start)

@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
-from frames import Ax25Frame, FrameError, KissDeframer
+from frames import Ax25Frame, FrameError, KissDeframer, KissFrame
 from frames.kiss import FEND, KissCommand
 from groundstation.errors import UserError
 from groundstation.outputs.records import DecodedFrame
@@ -53,6 +54,27 @@ def looks_like_kiss(path: str) -> bool:
         return False
 
 
+def accept_kiss_frame(kiss_frame: KissFrame, stats: KissStats, where: str, t: float | None = None,
+                      time: datetime | None = None) -> DecodedFrame | None:
+    """The :class:`DecodedFrame` of a KISS data frame that holds AX.25, else None (counted in ``stats``, logged).
+
+    The acceptance rule of every KISS input (files, live TNCs): commands other
+    than data are skipped; data that is not AX.25 is skipped with a warning.
+    """
+    if kiss_frame.command != KissCommand.DATA:
+        stats.other_commands += 1
+        log.info("%s: skipping KISS command %d (not a data frame)", where, kiss_frame.command)
+        return None
+    try:
+        Ax25Frame.from_bytes(kiss_frame.data)
+    except FrameError as error:
+        stats.not_ax25 += 1
+        log.warning("%s: KISS data frame %d is not AX.25: %s", where, stats.frames + stats.not_ax25, error)
+        return None
+    stats.frames += 1
+    return DecodedFrame(raw=kiss_frame.data, crc="none", t=t, time=time)
+
+
 def read_kiss_file(path: str, stats: KissStats) -> Iterator[DecodedFrame]:
     """Yield each AX.25 data frame of the KISS file at ``path`` (``crc`` is ``none``: KISS carries no FCS).
 
@@ -79,18 +101,9 @@ def read_kiss_file(path: str, stats: KissStats) -> Iterator[DecodedFrame]:
             if not chunk:
                 break
             for kiss_frame in deframer.feed(chunk):
-                if kiss_frame.command != KissCommand.DATA:
-                    stats.other_commands += 1
-                    log.info("%s: skipping KISS command %d (not a data frame)", path, kiss_frame.command)
-                    continue
-                try:
-                    Ax25Frame.from_bytes(kiss_frame.data)
-                except FrameError as error:
-                    stats.not_ax25 += 1
-                    log.warning("%s: KISS data frame %d is not AX.25: %s", path, stats.frames + stats.not_ax25, error)
-                    continue
-                stats.frames += 1
-                yield DecodedFrame.from_bytes(kiss_frame.data, "none")
+                frame = accept_kiss_frame(kiss_frame, stats, path)
+                if frame is not None:
+                    yield frame
     if deframer.pending_bytes:
         stats.truncated_bytes = deframer.pending_bytes
         log.warning(

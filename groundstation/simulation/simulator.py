@@ -235,9 +235,11 @@ class PassSimulator:
         self.grid = grid
         self.transmitter = transmitter
 
-    def blocks(self, rate_sps: float, block_samples: int, corrected: bool = False, stream: int = 0) -> Iterator[tuple[int, np.ndarray]]:
+    def blocks(self, rate_sps: float, block_samples: int, corrected: bool = False, stream: int = 0,
+               start_sample: int = 0) -> Iterator[tuple[int, np.ndarray]]:
+        """``(first sample, samples)`` from ``start_sample`` to the end (a live server starts mid-pass)."""
         config, grid = self.config, self.grid
-        rng = np.random.default_rng([config.seed, 1 + stream])
+        rng = np.random.default_rng([config.seed, 1 + stream] + ([start_sample] if start_sample else []))
         total = int(round(config.duration_s * rate_sps))
         signal_phase = 0.0
         interferer_phase = 0.0
@@ -248,7 +250,7 @@ class PassSimulator:
             interferer_amplitude = np.sqrt(10 ** (interferer_cn0 / 10) / rate_sps)
             if corrected:
                 interferer_offset_hz -= config.offset_hz  # the corrected receiver is tuned to the signal
-        for first in range(0, total, block_samples):
+        for first in range(start_sample, total, block_samples):
             count = min(block_samples, total - first)
             t_s = (first + np.arange(count)) / rate_sps
             samples = (rng.standard_normal(2 * count, dtype=np.float32).view(np.complex64) * np.float32(np.sqrt(0.5)))
@@ -274,6 +276,13 @@ class PassSimulator:
                 interferer_phase = float((interferer_phase + 2 * np.pi * interferer_offset_hz * count / rate_sps)
                                          % (2 * np.pi))
             yield first, samples
+
+
+def pass_simulator(config: SimulationConfig) -> PassSimulator:
+    """The simulator of ``config``'s pass (its bursts planned with ``config.seed``), for streaming."""
+    grid = channel_grid(config)
+    bursts = plan_bursts(config, grid, np.random.default_rng([config.seed, 0]))
+    return PassSimulator(config, grid, Transmitter(config, bursts))
 
 
 def audio_blocks(simulator: PassSimulator, block_samples: int = 1 << 15) -> Iterator[np.ndarray]:
