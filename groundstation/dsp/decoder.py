@@ -120,13 +120,11 @@ class Decoder:
         ssb = [spec for spec in self.specs if spec.channel == "ssb"]
         self.channel = None  # IQ to FM audio, for the FM modems
         self.shift = None  # IQ with the Doppler removed, for the BPSK modems (never through a discriminator)
-        if half_width_hz is None:
-            # Without Doppler data the signal may be anywhere within +-12 kHz (435 MHz at LEO).
-            widest = max(spec.bandwidth_hz() for spec in self.specs)
-            half_width_hz = widest / 2 + (1_000.0 if doppler_hz is not None else 12_000.0)
+        # Without Doppler data the signal may be anywhere within +-12 kHz of --offset (435 MHz at LEO).
+        uncertainty_hz = 1_000.0 if doppler_hz is not None else 12_000.0
         if is_complex and fm:
             widest_fm = max(spec.bandwidth_hz() for spec in fm)
-            self.channel = FmChannel(rate_sps, offset_hz, max(half_width_hz, widest_fm / 2), doppler_hz,
+            self.channel = FmChannel(rate_sps, offset_hz, half_width_hz or widest_fm / 2 + uncertainty_hz, doppler_hz,
                                      signal_half_width_hz=widest_fm / 2 + SIGNAL_MARGIN_HZ)
         elif not is_complex and (offset_hz or doppler_hz is not None):
             log.warning("--offset and Doppler correction apply to IQ recordings; this input is audio")
@@ -136,7 +134,8 @@ class Decoder:
             self.shift = FrequencyShift(rate_sps, 0.0, doppler_hz)
             # the carrier is searched around --offset, as far from it as the signal may be
             widest_ssb = max(spec.bandwidth_hz() for spec in ssb)
-            options = {"carrier_hz": offset_hz, "search_hz": max(half_width_hz - widest_ssb / 2, 600.0)}
+            search_hz = uncertainty_hz if half_width_hz is None else half_width_hz - widest_ssb / 2
+            options = {"carrier_hz": offset_hz, "search_hz": max(search_hz, 600.0)}
         by_baud: dict[int, list[ModemSpec]] = {}  # plain and G3RUH at one bit rate share one demodulator
         for spec in ssb:
             by_baud.setdefault(spec.baud, []).append(spec)
