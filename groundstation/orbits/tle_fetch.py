@@ -7,8 +7,6 @@ network access (``groundstation tle update``).
 
 from __future__ import annotations
 
-import os
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,6 +14,7 @@ import urllib.request
 from groundstation.errors import UserError
 from groundstation.orbits.catalog import load_catalog
 from groundstation.orbits.elements import parse_tle_text
+from groundstation.outputs.atomic import atomic_write
 
 CELESTRAK_GP_URL = "https://celestrak.org/NORAD/elements/gp.php"
 TIMEOUT_S = 20.0
@@ -57,9 +56,7 @@ def save_sets(text: str, norad: int, folder) -> list[str]:
         target = folder / f"{element_set.norad}_{element_set.epoch:%Y%m%dT%H%M%S}.tle"
         if target.exists():
             continue
-        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".part")
-        with os.fdopen(handle, "w") as file:
+        with atomic_write(str(target), "w", "tle update") as file:
             file.write(f"{element_set.name}\n{element_set.line1}\n{element_set.line2}\n")
-        os.replace(temporary, target)
         written.append(str(target))
     return written
