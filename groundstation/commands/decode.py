@@ -91,13 +91,7 @@ def run_kiss(args: argparse.Namespace) -> int:
     with OpenSink(args.format, args.out) as sink:
         for frame in read_kiss_file(args.input, stats):
             sink.write(frame)
-    problems = []
-    if stats.bad_kiss:
-        problems.append(f"{stats.bad_kiss} malformed KISS frames")
-    if stats.not_ax25:
-        problems.append(f"{stats.not_ax25} not AX.25")
-    if stats.truncated_bytes:
-        problems.append(f"truncated ({stats.truncated_bytes} bytes dropped)")
+    problems = stats.problems()
     summary = f"{stats.frames} frames" + (f"; {', '.join(problems)}" if problems else "")
     if problems or not stats.frames:
         log.warning("%s: %s", args.input, summary)

@@ -253,10 +253,7 @@ def tnc_summary(port: str, stats: KissStats, outages: int, seconds: float) -> st
     '3 frames from /tmp/kisstnc in 12.0 s; 1 outage, 1 not AX.25'
     """
     parts = [f"{outages} outage{'s' if outages != 1 else ''}"] if outages else []
-    if stats.not_ax25:
-        parts.append(f"{stats.not_ax25} not AX.25")
-    if stats.bad_kiss:
-        parts.append(f"{stats.bad_kiss} malformed KISS frames")
+    parts += stats.problems()
     if stats.other_commands:
         parts.append(f"{stats.other_commands} KISS commands skipped")
     return f"{stats.frames} frames from {port} in {seconds:.1f} s" + (f"; {', '.join(parts)}" if parts else "")

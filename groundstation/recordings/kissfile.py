@@ -35,6 +35,21 @@ class KissStats:
     other_commands: int = 0
     truncated_bytes: int = 0
 
+    def problems(self) -> list[str]:
+        """What went wrong, in words, for a summary line (KISS commands skipped are not problems).
+
+        >>> KissStats(frames=3, bad_kiss=1, not_ax25=2).problems()
+        ['1 malformed KISS frames', '2 not AX.25']
+        """
+        problems = []
+        if self.bad_kiss:
+            problems.append(f"{self.bad_kiss} malformed KISS frames")
+        if self.not_ax25:
+            problems.append(f"{self.not_ax25} not AX.25")
+        if self.truncated_bytes:
+            problems.append(f"truncated ({self.truncated_bytes} bytes dropped)")
+        return problems
+
 
 RECORDING_SUFFIXES = (".wav", ".sigmf-meta", ".sigmf-data", ".sigmf", ".cu8", ".cs8", ".ci8", ".cs16", ".ci16",
                       ".cf32", ".fc32", ".cfile", ".raw", ".iq")
