@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import socket
+import time
 
 import pytest
 
@@ -13,3 +16,31 @@ def require_program(name: str) -> str:
     if path is None:
         pytest.skip(f"{name} is not installed (.ci/run installs it with apt-get)")
     return path
+
+
+WAIT_S = 60.0  # upper bound of every wait; the tests never assert on durations
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition, what: str, timeout_s: float = WAIT_S):
+    """Poll ``condition()`` until it is true (its value is returned), or fail saying ``what`` never came."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def simulate_recording(run_cli, path, *options) -> list[dict]:
+    """``groundstation simulate ... --out path``; the truth it wrote: one dict a frame sent."""
+    result = run_cli("simulate", *options, "--out", path)
+    assert result.code == 0, result.err
+    return json.loads(path.read_text())["global"]["groundstation:frames"]

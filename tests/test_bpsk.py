@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import simulate_recording
 
 from frames import Ax25Frame, append_fcs
 from groundstation.dsp.bpsk import default_carrier_hz
@@ -130,9 +131,7 @@ def test_frames_never_pass_through_an_fm_discriminator(monkeypatch, run_cli, tmp
 
 def simulate(run_cli, tmp_path, name, *extra):
     out = tmp_path / f"{name}.sigmf-meta"
-    result = run_cli("simulate", *SIM, "--out", out, *extra)
-    assert result.code == 0, result.err
-    return out, json.loads(out.read_text())["global"]["groundstation:frames"]
+    return out, simulate_recording(run_cli, out, *SIM, *extra)
 
 
 @pytest.mark.parametrize("modem_name", BPSK_MODEMS)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import require_program
+from support import require_program, simulate_recording
 
 from groundstation.dsp.decoder import Decoder, decode_recording
 from groundstation.recordings.block import Block
@@ -24,9 +24,7 @@ FM_MODEMS = ["afsk1200", "fsk1200", "fsk4800", "fsk9600", "fsk1200-g3ruh", "fsk4
 
 def simulate(run_cli, tmp_path, name, *extra):
     out = tmp_path / f"{name}.sigmf-meta"
-    result = run_cli("simulate", *SIM, "--out", out, *extra)
-    assert result.code == 0, result.err
-    return out, json.loads(out.read_text())["global"]["groundstation:frames"]
+    return out, simulate_recording(run_cli, out, *SIM, *extra)
 
 
 @pytest.mark.parametrize("modem_name", FM_MODEMS)

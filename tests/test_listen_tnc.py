@@ -19,24 +19,15 @@ import time
 from pathlib import Path
 
 import pytest
-from support import require_program
+from support import WAIT_S, require_program, wait_for
 
 from frames import Ax25Frame, encode_data_frame
 from hardware.kiss_tnc import Connected, Disconnected, KissTnc, ReceivedFrame
 
 ROOT = Path(__file__).resolve().parent.parent
 RATE_SPS = 48_000
-WAIT_S = 60.0  # upper bound of every wait; the tests never assert on durations
 
 
-def wait_for(condition, what: str, timeout_s: float = WAIT_S):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_loop_url_sends_and_receives_through_the_cli(run_cli, kiss_file, beacon_frames, tmp_path):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
-from support import require_program
+from support import free_port, require_program
 
 from groundstation.live.orbit_doppler import OrbitDoppler
 from groundstation.live.rig_doppler import RigDoppler
@@ -40,10 +39,6 @@ def test_step_rule_retunes_only_beyond_a_step():
     assert sent == [100.0, 110.5, 121.0, 100.0]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import WAIT_S, free_port, wait_for
 
 from groundstation.cli import build_parser
 from groundstation.commands.simulate import simulation_config
@@ -27,25 +28,12 @@ from groundstation.simulation.simulator import pass_simulator
 from hardware.rtl_tcp import Gap, IqBlock, RtlTcpClient, StreamStarted, TunerSettings
 
 ROOT = Path(__file__).resolve().parent.parent
-WAIT_S = 60.0
 START = "2024-06-12T14:25:00Z"
 PASS = ["--sat", "Malligyong-1", "--station", "37.57,126.98", "--start", START, "--freq", "435e6"]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
-def wait_for(condition, what: str, timeout_s: float = WAIT_S):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Server:
