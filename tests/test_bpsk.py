@@ -20,6 +20,7 @@ from groundstation.recordings.block import Block
 from groundstation.recordings.readers import open_recording
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+BUNDLED = Path(__file__).resolve().parents[1] / "examples" / "data"
 BPSK_MODEMS = ["bpsk1200", "bpsk9600", "bpsk1200-g3ruh", "bpsk9600-g3ruh"]
 RATE_SPS = 48000
 SIM = ["--sat", "Malligyong-1", "--station", "37.57,126.98,38", "--freq", "435e6"]
@@ -159,10 +160,15 @@ def test_auto_on_simulated_bpsk_audio_finds_only_the_bpsk_modem():
 
 
 def bpsk_rows():
-    manifest = CORPUS / "manifest.tsv"
-    if not manifest.exists():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"no corpus at {CORPUS} (benchmark data)"))]
-    return [row for row in csv.DictReader(manifest.open(), delimiter="\t") if row["modem"].startswith("bpsk")]
+    """The BPSK recordings shipped in examples/data/, then the rest of ../shared/corpus/ where it is present."""
+    rows = {}
+    for folder in (BUNDLED, CORPUS):
+        manifest = folder / "manifest.tsv"
+        if manifest.exists():
+            for row in csv.DictReader(manifest.open(), delimiter="\t"):
+                if row["modem"].startswith("bpsk"):
+                    rows.setdefault(row["file"], dict(row, path=folder / row["file"]))
+    return list(rows.values())
 
 
 def fcs_valid_frames(path: Path, modem_name: str) -> list:
@@ -180,8 +186,8 @@ def fcs_valid_frames(path: Path, modem_name: str) -> list:
     return distinct
 
 
-@pytest.mark.parametrize("row", bpsk_rows(), ids=lambda row: row["file"] if row else "corpus")
+@pytest.mark.parametrize("row", bpsk_rows(), ids=lambda row: row["file"])
 def test_real_bpsk_recordings_at_least_as_many_frames_as_gr_satellites(row):
-    frames = fcs_valid_frames(CORPUS / row["file"], row["modem"])
+    frames = fcs_valid_frames(row["path"], row["modem"])
     assert len(frames) >= int(row["gr_satellites"])
     assert all(frame.crc == "ok" for frame in frames)
