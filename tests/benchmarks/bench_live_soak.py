@@ -6,12 +6,15 @@ Doppler from the orbit. Samples are counted on both sides (made but dropped
 because the client fell more than rtl_tcp's queue behind, served, received,
 lost in gaps) and the listener's resident memory is sampled every 10 s.
 
-Run: python tests/benchmarks/bench_live_soak.py [--minutes 60] [--rate 1024000]
+Run: python tests/benchmarks/bench_live_soak.py [--minutes 60] [--rate 1024000] [--nice N]
+``--nice N`` runs server and listener at that niceness (negative needs root), as a station would give its
+receiver priority over other work on the machine. The CPU each used (user + system) is reported.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import signal
 import socket
@@ -32,32 +35,44 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a running process so far (``/proc/PID/stat``, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--rate", type=int, default=1_024_000)
+    parser.add_argument("--nice", type=int, default=0, help="niceness of server and listener")
     args = parser.parse_args()
+    priority = ["nice", "-n", str(args.nice)] if args.nice else []
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     duration_s = args.minutes * 60
     server = subprocess.Popen(
-        [sys.executable, "-m", "groundstation", "serve-rtl-tcp", "--simulate", *PASS, "--duration", str(duration_s),
+        [*priority, sys.executable, "-m", "groundstation", "serve-rtl-tcp", "--simulate", *PASS, "--duration", str(duration_s),
          "--modem", "afsk1200", "--samplerate", str(args.rate), "--realtime", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     time.sleep(3)
     listen = subprocess.Popen(
-        [sys.executable, "-m", "groundstation", "listen", "--rtl-tcp", f"127.0.0.1:{port}", "--freq", "435e6",
+        [*priority, sys.executable, "-m", "groundstation", "listen", "--rtl-tcp", f"127.0.0.1:{port}", "--freq", "435e6",
          "--samplerate", str(args.rate), "--modem", "afsk1200", "--sat", "Malligyong-1", "--station", "37.57,126.98",
          "--start-time", START], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     memory = []
     began = time.monotonic()
+    server_cpu_s = 0.0
     while server.poll() is None and time.monotonic() - began < duration_s + 120:
         time.sleep(10)
         if listen.poll() is None:
             memory.append((time.monotonic() - began, rss_mb(listen.pid)))
+        if server.poll() is None:
+            server_cpu_s = cpu_s(server.pid)
     server.wait(60)
     time.sleep(2)
+    listen_cpu_s = cpu_s(listen.pid)
     listen.send_signal(signal.SIGINT)
     listen_err = listen.communicate(timeout=60)[1]
     server_err = server.communicate(timeout=10)[1]
@@ -76,6 +91,8 @@ def main() -> None:
           f"{rss[0]:.0f} / {rss[1]:.0f} / {rss[2]:.0f} |")
     print(summary)
     print("dropped samples (server queue overflow, served but not received):", dropped, served - received)
+    print(f"CPU: listener {listen_cpu_s:.0f} s ({100 * listen_cpu_s / duration_s:.0f} % of a core), "
+          f"server at least {server_cpu_s:.0f} s ({100 * server_cpu_s / duration_s:.0f} %); niceness {args.nice}")
 
 
 if __name__ == "__main__":
