@@ -143,16 +143,16 @@ def run_recording(args: argparse.Namespace) -> int:
     log.info("%s: %s, %g samples/s, modems %s", args.input, recording.datatype.name, recording.rate_sps,
              ", ".join(spec.name for spec in decoder.specs))
     duration_s = recording.duration_s
-    progress = Progress("decode") if duration_s is None or duration_s > PROGRESS_MIN_S else None
+    # Progress on a terminal for inputs longer than a few seconds; cleared before every frame printed on stdout.
+    progress = Progress("decode", enabled=duration_s is None or duration_s > PROGRESS_MIN_S)
+    to_stdout = args.out in (None, "-")
     decoded = []
-    try:
-        with OpenSink(args.format, args.out) as sink:
-            for frame in run_decoder(decoder, recording, progress):
-                sink.write(frame)
-                decoded.append(frame)
-    finally:
-        if progress:
-            progress.close()
+    with progress, OpenSink(args.format, args.out) as sink:
+        for frame in run_decoder(decoder, recording, progress):
+            if to_stdout:
+                progress.clear()
+            sink.write(frame)
+            decoded.append(frame)
     print(f"groundstation: {decoder.stats.summary()}", file=sys.stderr)
     if not decoded and args.modem != ["auto"] and recording.data_path is not None:
         hint = other_modems_hint(recording, args.modem, args.offset, doppler)
