@@ -6,6 +6,7 @@ import io
 import json
 import threading
 
+import numpy as np
 import pytest
 
 PASS_KEYS = ["norad", "name", "aos", "tca", "los", "aos_azimuth_deg", "los_azimuth_deg", "max_elevation_deg",
@@ -60,6 +61,28 @@ def test_plot_is_a_png(run_cli, tmp_path):
     path = tmp_path / "sky.png"
     assert run_cli("passes", "--sat", "58400", *SEOUL, *NEAR_EPOCH, "--plot", path).code == 0
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_sky_plot_has_compass_points_elevation_units_and_the_station():
+    from datetime import datetime, timezone
+
+    from groundstation.orbits.elements import ElementStore
+    from groundstation.orbits.orbit import Tracker
+    from groundstation.orbits.station import Station
+    from groundstation.outputs.plots import sky_figure
+
+    station = Station(-33.92, 18.42, 10, "Cape Town")
+    start = datetime(2024, 6, 12, 6, tzinfo=timezone.utc)
+    tracker = Tracker(ElementStore.bundled().nearest(58400, start), station, "Malligyong-1")
+    passes = tracker.passes(start, datetime(2024, 6, 13, 6, tzinfo=timezone.utc), 0.0)
+    axes = sky_figure(passes, {58400: tracker}, station).axes[0]
+    around = {label.get_text(): tick for label, tick in zip(axes.get_xticklabels(), axes.get_xticks())}
+    assert {name: round(float(np.degrees(around[name]))) for name in "NESW"} == {"N": 0, "E": 90, "S": 180, "W": 270}
+    assert axes.get_theta_direction() == -1  # east clockwise from north, as seen looking up
+    rings = {label.get_text(): 90 - tick for label, tick in zip(axes.get_yticklabels(), axes.get_yticks())}
+    assert rings == {"0\N{DEGREE SIGN}": 0, "30\N{DEGREE SIGN}": 30, "60\N{DEGREE SIGN}": 60}
+    assert "Cape Town (33.92\N{DEGREE SIGN} S, 18.42\N{DEGREE SIGN} E, 10 m)" in axes.get_title()
+    assert len(axes.get_lines()) == 2 * len(passes) > 0  # a track and its AOS dot a pass
 
 
 def test_station_files(run_cli, tmp_path):

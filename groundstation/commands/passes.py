@@ -137,6 +137,6 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         from groundstation.outputs.plots import plot_sky_tracks
 
-        plot_sky_tracks(passes, trackers, args.plot)
+        plot_sky_tracks(passes, trackers, args.plot, station)
         log.info("sky plot written to %s", args.plot)
     return 0
