@@ -227,3 +227,13 @@ def test_a_saved_home_station_stands_in_for_station(run_cli, tmp_path, monkeypat
     (tmp_path / "groundstation" / "config.toml").write_text("[station]\nlatitude_deg = 'north'\n")
     broken = run_cli("passes", "--sat", "58400", *NEAR_EPOCH)
     assert broken.code == 2 and "config.toml" in broken.err
+
+
+def test_a_time_without_a_zone_is_utc_and_says_so(run_cli):
+    bare = run_cli("passes", "--sat", "58400", *SEOUL, "--start", "2024-06-12T06:00", "--format", "json")
+    zoned = run_cli("passes", "--sat", "58400", *SEOUL, "--start", "2024-06-12T06:00Z", "--format", "json")
+    assert bare.code == zoned.code == 0 and bare.out == zoned.out
+    assert bare.err.count("--start 2024-06-12T06:00 has no time zone: taken as UTC") == 1
+    assert "time zone" not in zoned.err
+    seoul_time = run_cli("passes", "--sat", "58400", *SEOUL, "--start", "2024-06-12T15:00+09:00", "--format", "json")
+    assert seoul_time.out == zoned.out and "time zone" not in seoul_time.err

@@ -87,16 +87,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_kiss(args: argparse.Namespace) -> int:
+    log.info("%s: a KISS file: its frames as they are (no timing, no level, no repair)", args.input)
     stats = KissStats()
     with OpenSink(args.format, args.out) as sink:
         for frame in read_kiss_file(args.input, stats):
             sink.write(frame)
     problems = stats.problems()
-    summary = f"{stats.frames} frames" + (f"; {', '.join(problems)}" if problems else "")
-    if problems or not stats.frames:
-        log.warning("%s: %s", args.input, summary)
-    else:
-        log.info("%s: %s", args.input, summary)
+    summary = f"{stats.frames} frames from the KISS file {args.input}" + (f"; {', '.join(problems)}" if problems else "")
+    # The summary line of every decode (stderr), problems included; a KISS file has no timing, level or modem.
+    print(f"groundstation: {summary}", file=sys.stderr)
     return 0
 
 
