@@ -237,3 +237,25 @@ def test_a_time_without_a_zone_is_utc_and_says_so(run_cli):
     assert "time zone" not in zoned.err
     seoul_time = run_cli("passes", "--sat", "58400", *SEOUL, "--start", "2024-06-12T15:00+09:00", "--format", "json")
     assert seoul_time.out == zoned.out and "time zone" not in seoul_time.err
+
+
+@pytest.mark.parametrize("args", [
+    ["catalog"],
+    ["passes", "--sat", "58400", *SEOUL, *NEAR_EPOCH, "--freq", "435e6"],
+    ["passes", "--sat", "ISS", "AO-7", "FOX-1B", "SO-50", *SEOUL, "--start", "2024-02-11T06:00Z", "--hours", "72",
+     "--freq", "435e6"],
+])
+def test_tables_for_people_fit_100_columns(run_cli, args):
+    result = run_cli(*args)
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert len(lines) > 2 and max(len(line) for line in lines) <= 100
+
+
+def test_the_passes_table_names_satellites_only_when_there_are_several(run_cli):
+    one = run_cli("passes", "--sat", "58400", *SEOUL, *NEAR_EPOCH, "--freq", "435e6").out.splitlines()
+    assert one[0].split()[:3] == ["AOS", "(UTC)", "TCA"] and one[0].endswith("Doppler kHz")
+    assert one[1].split()[-1] == "+8.5/-8.5"  # AOS/LOS: at TCA it is zero
+    several = run_cli("passes", "--sat", "ISS", "FOX-1B", *SEOUL, "--start", "2024-02-11T06:00Z").out.splitlines()
+    assert several[0].startswith("name ")
+    assert {line.split("  ")[0].strip() for line in several[1:]} == {"ISS (ZARYA)", "FOX-1B"}
