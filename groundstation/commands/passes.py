@@ -81,7 +81,7 @@ def pass_row(item: Pass, with_doppler: bool) -> dict:
     return row
 
 
-#: The name column of the table for people, when several satellites share it (one satellite: no column).
+#: The width of the name column of the table for people.
 NAME_CHARS = 12
 
 
@@ -97,10 +97,9 @@ def short_name(name: str, chars: int = NAME_CHARS) -> str:
     return inside if 0 < len(inside) <= chars else name[: chars - 1] + "~"
 
 
-def people_row(row: dict, with_doppler: bool, with_name: bool = True) -> dict:
-    """A pass in at most 100 columns: the date once, times of day, the sky path in whole degrees, Doppler in
-    kHz at AOS and LOS (zero at TCA, by definition of closest approach); the name only when several
-    satellites share the table (the line on stderr names a single one).
+def people_row(row: dict, with_doppler: bool) -> dict:
+    """A pass in at most 100 columns: a short name, the date once, times of day, the sky path in whole
+    degrees, Doppler in kHz at AOS and LOS (zero at TCA, by definition of closest approach).
 
     >>> row = {"name": "Malligyong-1", "aos": "2024-06-12T14:22:01Z", "tca": "2024-06-12T14:27:33Z",
     ...        "los": "2024-06-12T14:33:03Z", "aos_azimuth_deg": 0.62, "los_azimuth_deg": 213.6,
@@ -108,8 +107,8 @@ def people_row(row: dict, with_doppler: bool, with_name: bool = True) -> dict:
     >>> people_row(row, with_doppler=False)
     {'name': 'Malligyong-1', 'AOS (UTC)': '2024-06-12 14:22:01', 'TCA': '14:27:33', 'LOS': '14:33:03', 'max el': '32 deg', 'azimuth': '1 -> 214', 'min': '11.0', 'sunlit': False}
     """
-    people = {"name": short_name(row["name"])} if with_name else {}
-    people |= {
+    people = {
+        "name": short_name(row["name"]),
         "AOS (UTC)": row["aos"].replace("T", " ").rstrip("Z"),
         "TCA": row["tca"][11:19],
         "LOS": row["los"][11:19],
@@ -149,8 +148,7 @@ def run(args: argparse.Namespace) -> int:
         log.warning("no passes above %.1f deg between %s and %s", args.min_elevation, iso_utc(start, "seconds"),
                     iso_utc(end, "seconds"))
     if args.format == "table" and not args.wide:
-        several = len({row["norad"] for row in rows}) > 1
-        write_rows([people_row(row, with_doppler, several) for row in rows], "table", sys.stdout)
+        write_rows([people_row(row, with_doppler) for row in rows], "table", sys.stdout)
     else:
         write_rows(rows, args.format, sys.stdout, columns)
     if args.plot:
