@@ -2,7 +2,7 @@
 
 Run: python examples/decode_wav.py FILE.wav
 Without a file it first simulates 30 s of a 9600 baud G3RUH beacon as a receiver would hear it
-(labelled SIMULATED) and decodes that.
+(labelled SIMULATED) in a temporary folder, decodes that, and removes the folder.
 """
 
 import sys
@@ -34,6 +34,10 @@ def main(path: Path) -> list[str]:
 
 
 if __name__ == "__main__":
-    source = Path(sys.argv[1]) if len(sys.argv) > 1 else simulated_wav(Path(tempfile.mkdtemp()))
-    for line in main(source):
+    if len(sys.argv) > 1:
+        lines = main(Path(sys.argv[1]))
+    else:
+        with tempfile.TemporaryDirectory(prefix="groundstation-example-") as folder:
+            lines = main(simulated_wav(Path(folder)))
+    for line in lines:
         print(line)

@@ -1,6 +1,7 @@
 """Build AX.25 beacon frames, write them as a KISS file, and read them back.
 
 Run: python examples/kiss_roundtrip.py [OUT.kiss]
+Without OUT.kiss the file goes to a temporary folder that is removed at the end.
 """
 
 import sys
@@ -18,6 +19,10 @@ def main(out_path: Path) -> list[str]:
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp()) / "beacons.kiss"
-    for line in main(target):
+    if len(sys.argv) > 1:
+        lines = main(Path(sys.argv[1]))
+    else:
+        with tempfile.TemporaryDirectory(prefix="groundstation-example-") as folder:
+            lines = main(Path(folder) / "beacons.kiss")
+    for line in lines:
         print(line)

@@ -31,6 +31,7 @@ from groundstation.commands import (
     tle,
 )
 from groundstation.errors import UserError
+from groundstation.timefmt import forget_warnings
 
 SUBCOMMANDS = (demo, catalog, passes, doppler, simulate, decode, check, listen, serve_rtl_tcp, tle, history,
                config)
@@ -163,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as stop:  # a usage error (already printed as one line), --help or --version
         return stop.code if isinstance(stop.code, int) else 2
     _configure_logging(args.verbose + getattr(args, "verbose_after", 0))
+    forget_warnings()
     _one_blas_thread()
     if args.command is None:
         parser.print_help(sys.stderr)

@@ -11,9 +11,18 @@ datetime.datetime(2024, 6, 7, 5, 1, 7, tzinfo=datetime.timezone.utc)
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
 from groundstation.errors import UserError
+
+log = logging.getLogger(__name__)
+_said_utc: set[tuple[str, str]] = set()  # (option, text) already warned about, so a time is named once
+
+
+def forget_warnings() -> None:
+    """Warn again about times already named (the command line calls this at the start of every command)."""
+    _said_utc.clear()
 
 
 def iso_utc(moment: datetime, timespec: str = "milliseconds") -> str:
@@ -28,8 +37,11 @@ EARLIEST_YEAR, LATEST_YEAR = 1957, 2056
 
 
 def parse_utc(text: str, option: str = "time") -> datetime:
-    """Parse ISO 8601 text; a time without zone is taken as UTC. ``option`` names it in errors.
+    """Parse ISO 8601 text; a time without zone is taken as UTC, and a warning says so (once a time).
+    ``option`` names it in errors.
 
+    >>> parse_utc("2024-06-12T14:22:00+09:00", "--start").isoformat()
+    '2024-06-12T05:22:00+00:00'
     >>> parse_utc("9999-12-31T23:59Z", "--start")
     Traceback (most recent call last):
     ...
@@ -41,6 +53,10 @@ def parse_utc(text: str, option: str = "time") -> datetime:
         moment = datetime.fromisoformat(text.strip().replace("z", "Z").replace("Z", "+00:00"))
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=timezone.utc)
+            if (option, text) not in _said_utc:
+                _said_utc.add((option, text))
+                log.warning("%s %s has no time zone: taken as UTC (write %sZ for UTC, or add your offset, "
+                            "e.g. +09:00)", option, text.strip(), text.strip())
         moment = moment.astimezone(timezone.utc)
     except (ValueError, OverflowError):
         shown = text if len(text) <= 40 else text[:37] + "..."

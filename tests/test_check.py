@@ -130,7 +130,7 @@ def test_the_stated_limit_holds_for_carriers_injected_into_the_recording(run_cli
 
     silent = tmp_path / "silent-simulated.sigmf-meta"
     result = run_cli("simulate", *SAT, "--freq", "435e6", "--start", "2024-06-12T14:26:18Z", "--duration", "150",
-                     "--samplerate", "48000", "--modem", "none", "--seed", "31", "--out", silent)
+                     "--samplerate", "48000", "--modem", "none", "--seed", "31", "--datatype", "cf32_le", "--out", silent)
     assert result.code == 0, result.err
     limit_dbhz = check(run_cli, silent)["upper_limit_cn0_dbhz"]
     recording = open_recording(str(silent))

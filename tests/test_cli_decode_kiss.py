@@ -97,6 +97,12 @@ def test_empty_file_says_zero_frames(run_cli, tmp_path):
     assert "0 frames" in result.err
 
 
+def test_a_good_file_ends_with_a_summary_line(run_cli, kiss_file):
+    result = run_cli("decode", kiss_file)
+    assert result.code == 0 and len(result.out.splitlines()) == 4
+    assert result.err == f"groundstation: 4 frames from the KISS file {kiss_file}\n"
+
+
 def test_missing_file_is_one_line_and_exit_2(run_cli, tmp_path):
     result = run_cli("decode", tmp_path / "nope.kiss")
     assert result.code == 2

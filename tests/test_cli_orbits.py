@@ -6,6 +6,7 @@ import io
 import json
 import threading
 
+import numpy as np
 import pytest
 
 PASS_KEYS = ["norad", "name", "aos", "tca", "los", "aos_azimuth_deg", "los_azimuth_deg", "max_elevation_deg",
@@ -60,6 +61,28 @@ def test_plot_is_a_png(run_cli, tmp_path):
     path = tmp_path / "sky.png"
     assert run_cli("passes", "--sat", "58400", *SEOUL, *NEAR_EPOCH, "--plot", path).code == 0
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_sky_plot_has_compass_points_elevation_units_and_the_station():
+    from datetime import datetime, timezone
+
+    from groundstation.orbits.elements import ElementStore
+    from groundstation.orbits.orbit import Tracker
+    from groundstation.orbits.station import Station
+    from groundstation.outputs.plots import sky_figure
+
+    station = Station(-33.92, 18.42, 10, "Cape Town")
+    start = datetime(2024, 6, 12, 6, tzinfo=timezone.utc)
+    tracker = Tracker(ElementStore.bundled().nearest(58400, start), station, "Malligyong-1")
+    passes = tracker.passes(start, datetime(2024, 6, 13, 6, tzinfo=timezone.utc), 0.0)
+    axes = sky_figure(passes, {58400: tracker}, station).axes[0]
+    around = {label.get_text(): tick for label, tick in zip(axes.get_xticklabels(), axes.get_xticks())}
+    assert {name: round(float(np.degrees(around[name]))) for name in "NESW"} == {"N": 0, "E": 90, "S": 180, "W": 270}
+    assert axes.get_theta_direction() == -1  # east clockwise from north, as seen looking up
+    rings = {label.get_text(): 90 - tick for label, tick in zip(axes.get_yticklabels(), axes.get_yticks())}
+    assert rings == {"0\N{DEGREE SIGN}": 0, "30\N{DEGREE SIGN}": 30, "60\N{DEGREE SIGN}": 60}
+    assert "Cape Town (33.92\N{DEGREE SIGN} S, 18.42\N{DEGREE SIGN} E, 10 m)" in axes.get_title()
+    assert len(axes.get_lines()) == 2 * len(passes) > 0  # a track and its AOS dot a pass
 
 
 def test_station_files(run_cli, tmp_path):
@@ -204,3 +227,34 @@ def test_a_saved_home_station_stands_in_for_station(run_cli, tmp_path, monkeypat
     (tmp_path / "groundstation" / "config.toml").write_text("[station]\nlatitude_deg = 'north'\n")
     broken = run_cli("passes", "--sat", "58400", *NEAR_EPOCH)
     assert broken.code == 2 and "config.toml" in broken.err
+
+
+def test_a_time_without_a_zone_is_utc_and_says_so(run_cli):
+    bare = run_cli("passes", "--sat", "58400", *SEOUL, "--start", "2024-06-12T06:00", "--format", "json")
+    zoned = run_cli("passes", "--sat", "58400", *SEOUL, "--start", "2024-06-12T06:00Z", "--format", "json")
+    assert bare.code == zoned.code == 0 and bare.out == zoned.out
+    assert bare.err.count("--start 2024-06-12T06:00 has no time zone: taken as UTC") == 1
+    assert "time zone" not in zoned.err
+    seoul_time = run_cli("passes", "--sat", "58400", *SEOUL, "--start", "2024-06-12T15:00+09:00", "--format", "json")
+    assert seoul_time.out == zoned.out and "time zone" not in seoul_time.err
+
+
+@pytest.mark.parametrize("args", [
+    ["catalog"],
+    ["passes", "--sat", "58400", *SEOUL, *NEAR_EPOCH, "--freq", "435e6"],
+    ["passes", "--sat", "ISS", "AO-7", "FOX-1B", "SO-50", *SEOUL, "--start", "2024-02-11T06:00Z", "--hours", "72",
+     "--freq", "435e6"],
+])
+def test_tables_for_people_fit_100_columns(run_cli, args):
+    result = run_cli(*args)
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert len(lines) > 2 and max(len(line) for line in lines) <= 100
+
+
+def test_the_passes_table_has_short_names_and_doppler_at_aos_and_los(run_cli):
+    one = run_cli("passes", "--sat", "58400", *SEOUL, *NEAR_EPOCH, "--freq", "435e6").out.splitlines()
+    assert one[0].startswith("name ") and one[0].endswith("Doppler kHz")
+    assert one[1].startswith("Malligyong-1 ") and one[1].split()[-1] == "+8.5/-8.5"  # at TCA it is zero
+    several = run_cli("passes", "--sat", "ISS", "FOX-1B", *SEOUL, "--start", "2024-02-11T06:00Z").out.splitlines()
+    assert {line.split("  ")[0].strip() for line in several[1:]} == {"ISS (ZARYA)", "FOX-1B"}

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
+import sys
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import numpy as np
 import pytest
-from support import free_port, require_program
+from support import free_port, require_program, wait_for
 
 from groundstation.live.orbit_doppler import OrbitDoppler
 from groundstation.live.rig_doppler import RigDoppler
@@ -23,8 +27,13 @@ from hardware.rigctl import (
     needs_retune,
 )
 
-ephem = pytest.importorskip("ephem")
+try:
+    import ephem  # PyEphem, a test dependency: only the comparisons with it need it
+except ImportError:
+    ephem = None
+needs_ephem = pytest.mark.skipif(ephem is None, reason="PyEphem is not installed (pip install -e '.[test]')")
 
+ROOT = Path(__file__).resolve().parent.parent
 FREQ_HZ = 435e6
 STATION = Station(39.0, 125.75, 30.0, "near Pyongyang")
 
@@ -69,10 +78,11 @@ def dummy_rig():
             process.wait(10)
 
 
-def pyephem_doppler_hz(element_set, unix_s: float) -> float:
+def pyephem_doppler_hz(element_set, unix_s: float, station: Station = STATION) -> float:
     satellite = ephem.readtle(element_set.name, element_set.line1, element_set.line2)
     observer = ephem.Observer()
-    observer.lat, observer.lon, observer.elevation = str(STATION.latitude_deg), str(STATION.longitude_deg), 30.0
+    observer.lat, observer.lon = str(station.latitude_deg), str(station.longitude_deg)
+    observer.elevation = station.altitude_m
     observer.date = ephem.Date(datetime.fromtimestamp(unix_s, tz=timezone.utc).replace(tzinfo=None))
     satellite.compute(observer)
     return float(doppler_shift_hz(FREQ_HZ, satellite.range_velocity / 1000.0))
@@ -107,6 +117,7 @@ def test_a_whole_pass_at_10_hz_steps_retunes_on_steps_not_on_ticks():
     assert max(rig.sent) - min(rig.sent) > 15_000  # a real pass: from about +8 to -8 kHz
 
 
+@needs_ephem
 def test_dummy_rig_follows_the_doppler_curve_within_10_hz_of_pyephem(dummy_rig):
     # Hamlib's dummy rig takes about 40 ms a retune: 100 Hz steps keep the test short; the rule is the same.
     element_set, tracking, ticks = pass_tracking(100.0, dummy_rig)
@@ -120,6 +131,7 @@ def test_dummy_rig_follows_the_doppler_curve_within_10_hz_of_pyephem(dummy_rig):
     assert max(r for _, r in readings) - min(r for _, r in readings) > 15_000
 
 
+@needs_ephem
 def test_dummy_rig_at_the_default_step_near_closest_approach(dummy_rig):
     """The default step (10 Hz at 435 MHz) where the Doppler moves fastest: each retune within 10 Hz of PyEphem."""
     element_set, tracking, ticks = pass_tracking(default_step_hz(FREQ_HZ), dummy_rig)
@@ -151,6 +163,59 @@ def test_listen_rigctl_sets_the_radio_from_the_cli(dummy_rig, run_cli, kiss_file
     assert result.code == 0, result.err
     freq_hz = dummy_rig.get_frequency()
     assert freq_hz != 435e6 and abs(freq_hz - 435e6) < 12_000  # the Doppler at the time it ran
+
+
+@needs_ephem
+def test_a_replayed_stream_tunes_the_radio_for_the_time_of_its_samples(dummy_rig, run_cli, tmp_path):
+    """``listen --rtl-tcp --start-time --rigctl``: a pass of 2024 served now (in real time) puts the radio on the
+    Doppler of the moment of the samples, within 10 Hz of PyEphem, not on the Doppler of today's clock."""
+    start = datetime(2024, 6, 12, 14, 26, 30, tzinfo=timezone.utc)  # a minute before closest approach over Seoul
+    seoul = Station(37.57, 126.98, 0.0)
+    pass_options = ["--sat", "Malligyong-1", "--station", "37.57,126.98", "--freq", "435e6",
+                    "--start", start.isoformat().replace("+00:00", "Z")]
+    port = free_port()
+    log = tmp_path / "server.err"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "groundstation", "-v", "serve-rtl-tcp", "--port", str(port), "--simulate",
+         *pass_options, "--duration", "30", "--modem", "afsk1200", "--samplerate", "48000", "--beacon-interval", "2",
+         "--realtime"], stdout=subprocess.DEVNULL, stderr=log.open("wb"), cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    try:
+        wait_for(lambda: "serving rtl_tcp on 127.0.0.1" in log.read_text() or server.poll() is not None,
+                 "the server to listen")
+        result = run_cli("listen", "--rtl-tcp", f"127.0.0.1:{port}", "--samplerate", "48000", "--modem", "afsk1200",
+                         *pass_options[:6], "--start-time", pass_options[-1], "--count", "3",
+                         "--rigctl", f"127.0.0.1:{dummy_rig.port}", "-v")
+    finally:
+        server.terminate()
+        server.wait(30)
+    assert result.code == 0, result.err
+    assert "for the time of the samples" in result.err
+    samples = int(re.search(r"; (\d+) samples", result.err).group(1))
+    last_unix_s = start.timestamp() + samples / 48000  # the newest sample when listen stopped
+    assert 4 < samples / 48000 < 30
+    element_set = ElementStore.bundled().nearest(58400, start)
+    # The radio was last set at most a tick and a block before the newest sample: within 10 Hz of PyEphem's
+    # Doppler at some moment of the last 1.5 s of samples (about 40 Hz of Doppler here, of +-10 kHz).
+    expected_hz = [FREQ_HZ + pyephem_doppler_hz(element_set, unix_s, seoul)
+                   for unix_s in np.linspace(last_unix_s - 1.5, last_unix_s, 16)]
+    read_hz = dummy_rig.get_frequency()
+    assert min(expected_hz) - 10 <= read_hz <= max(expected_hz) + 10, (read_hz, expected_hz)
+
+
+@needs_ephem
+def test_a_tnc_with_a_start_time_tunes_the_radio_for_that_time(dummy_rig, run_cli, kiss_file):
+    """``listen --tnc --start-time T --rigctl``: the radio follows T plus the time since listening began."""
+    start = datetime(2024, 6, 12, 14, 26, 30, tzinfo=timezone.utc)
+    began = time.monotonic()
+    result = run_cli("listen", "--tnc", "loop://", "--send", kiss_file, "--count", 1, "--start-time",
+                     start.isoformat(), "--rigctl", f"127.0.0.1:{dummy_rig.port}", "--sat", "Malligyong-1",
+                     "--station", "37.57,126.98", "--freq", "435e6")
+    elapsed_s = time.monotonic() - began
+    assert result.code == 0, result.err
+    element_set = ElementStore.bundled().nearest(58400, start)
+    expected_hz = [FREQ_HZ + pyephem_doppler_hz(element_set, start.timestamp() + t_s, Station(37.57, 126.98, 0.0))
+                   for t_s in np.linspace(0.0, elapsed_s, 16)]
+    assert min(expected_hz) - 10 <= dummy_rig.get_frequency() <= max(expected_hz) + 10
 
 
 def test_listen_rigctl_needs_a_satellite(run_cli):

@@ -23,6 +23,11 @@ def simulate(run_cli, tmp_path, *extra, name="sim"):
     return out, result
 
 
+def read_samples(meta) -> np.ndarray:
+    """Every sample of a recording, through the project's reader (as full-scale complex floats)."""
+    return np.concatenate([block.samples for block in open_recording(str(meta)).blocks(1 << 16)])
+
+
 def atest_frames(atest, wav, *options):
     completed = subprocess.run([atest, *options, str(wav)], capture_output=True, text=True)
     return re.findall(r"SIMSAT>TLM:(SIMULATED beacon[^\x1b\n]*)", completed.stdout)
@@ -92,15 +97,16 @@ def test_same_seed_same_samples_and_null_transmitter(run_cli, tmp_path):
     third, _ = simulate(run_cli, tmp_path, *common, "--seed", "4", name="c")
     data = [path.with_suffix(".sigmf-data").read_bytes() for path in (first, second, third)]
     assert data[0] == data[1] != data[2]
-    samples = np.frombuffer(data[0], np.complex64)
-    assert np.mean(np.abs(samples) ** 2) == pytest.approx(1.0, rel=0.02)  # noise only, unit power
+    samples = read_samples(first)
+    level = json.loads(first.read_text())["global"]["groundstation:sample_level"]
+    assert np.mean(np.abs(samples) ** 2) == pytest.approx(level**2, rel=0.02)  # noise only, unit power x level^2
     assert json.loads(first.read_text())["annotations"] == []
 
 
 def test_interferer_sits_where_asked(run_cli, tmp_path):
     meta, _ = simulate(run_cli, tmp_path, *NEAR_TCA, "--duration", "2", "--modem", "none", "--samplerate", "48000",
                        "--interferer", "2500,-120")
-    samples = np.fromfile(meta.with_suffix(".sigmf-data"), np.complex64)[:48000]
+    samples = read_samples(meta)[:48000]
     spectrum = np.abs(np.fft.fft(samples)) ** 2
     assert np.fft.fftfreq(48000, 1 / 48000)[np.argmax(spectrum)] == 2500
     assert json.loads(meta.read_text())["global"]["groundstation:interferer"]["offset_hz"] == 2500
@@ -128,6 +134,41 @@ def test_frames_file_and_morse(run_cli, tmp_path):
     morse, _ = simulate(run_cli, tmp_path, *NEAR_TCA, "--duration", "20", "--modem", "morse", "--morse-text",
                         "SIM TEST", name="morse")
     assert json.loads(morse.read_text())["global"]["groundstation:frames"][0]["tnc2"] == "SIM TEST"
+
+
+def test_default_is_ci16_half_the_size_of_cf32_and_the_size_is_printed(run_cli, tmp_path):
+    common = [*NEAR_TCA, "--duration", "4", "--modem", "afsk1200", "--beacon-interval", "2", "--samplerate", "48000"]
+    small, printed = simulate(run_cli, tmp_path, *common, name="default")
+    large, _ = simulate(run_cli, tmp_path, *common, "--datatype", "cf32_le", name="cf32")
+    assert json.loads(small.read_text())["global"]["core:datatype"] == "ci16_le"
+    small_bytes, large_bytes = (path.with_suffix(".sigmf-data").stat().st_size for path in (small, large))
+    assert small_bytes == 4 * 48000 * 4 and large_bytes == 2 * small_bytes
+    assert "48000 S/s ci16_le" in printed.out and "; 768 kB of samples)" in printed.out
+    # The same noise and signal, quantised: within a few thousandths of full scale of the float file.
+    level = json.loads(small.read_text())["global"]["groundstation:sample_level"]
+    assert np.max(np.abs(read_samples(small) - level * read_samples(large))) < 2e-4
+    decoded = run_cli("decode", small, "--modem", "afsk1200")
+    assert decoded.out.count("SIMULATED beacon") == 2, decoded.err
+
+
+@pytest.mark.parametrize("options", [
+    ["--modem", "cw", "--cn0", "110"],  # a carrier far above the noise
+    ["--modem", "bpsk1200", "--cn0", "95", "--beacon-interval", "1"],  # BPSK's pulses overshoot 1
+    ["--modem", "none", "--interferer", "3000,-60"],  # a very strong terrestrial carrier
+    ["--modem", "none", "--seed", "5"],  # noise only: it must still span many levels
+])
+@pytest.mark.parametrize("datatype, levels_per_unit", [("ci16_le", 32767.0), ("cu8", 127.5)])
+def test_integer_formats_never_clip(run_cli, tmp_path, options, datatype, levels_per_unit):
+    common = [*NEAR_TCA, "--duration", "3", "--samplerate", "48000", *options]
+    meta, result = simulate(run_cli, tmp_path, *common, "--datatype", datatype, name="integers")
+    floats, _ = simulate(run_cli, tmp_path, *common, "--datatype", "cf32_le", name="floats")
+    assert "clipped" not in result.err
+    # Every sample is the float one, scaled and rounded to the nearest level: none was cut at full scale.
+    level = json.loads(meta.read_text())["global"]["groundstation:sample_level"]
+    error = np.abs(read_samples(meta) - level * read_samples(floats))
+    assert np.max(error) * levels_per_unit < 0.71  # half a level in I and in Q
+    if datatype == "ci16_le":
+        assert np.std(read_samples(meta)) * levels_per_unit > 300  # the noise spans hundreds of levels at least
 
 
 @pytest.mark.parametrize(

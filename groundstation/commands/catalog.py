@@ -43,8 +43,7 @@ def run(args: argparse.Namespace) -> int:
             "status": row["status"],
             "downlink": row["downlink_band"]
             + (f", {row['downlink_frequency_hz'] / 1e6:g} MHz" if row["downlink_frequency_hz"] else ""),
-            "newest set": row["newest_tle_epoch"][:10] if row["newest_tle_epoch"] else "none held",
-        }
+        }  # in 100 columns; the element sets held (first, newest) are in the notes below, and in the json
         for row in rows
     ]
     write_rows(table, "table", sys.stdout)

@@ -106,16 +106,15 @@ def run(args: argparse.Namespace) -> int:
     end = recording.start_time + timedelta(seconds=recording.duration_s or 0)
     tracker = Tracker(elements_for(target, store, recording.start_time, end, args.force), station, target.name)
     names = {entry.norad: entry.name for entry in load_catalog().entries if entry.norad}
-    progress = Progress("check")
-    try:
+    # On a terminal: the step running ("searching", "decoding", "writing the report") and its progress.
+    with Progress("check") as progress:
         result = check_recording(recording, tracker, store, names, args.freq, args.search_bw,
                                  decode=not args.no_decode, progress=progress, min_elevation_deg=args.min_elevation)
-    finally:
-        progress.close()
-    if args.report:
-        from groundstation.detection.report import write_report
+        if args.report:
+            from groundstation.detection.report import write_report
 
-        result.report_paths = write_report(result, args.report)
+            progress(None, "writing the report")
+            result.report_paths = write_report(result, args.report)
     if args.format == "json":
         json.dump(json_safe(result.to_json()), sys.stdout, indent=2, allow_nan=False, default=str)
         print()

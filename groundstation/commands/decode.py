@@ -87,16 +87,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_kiss(args: argparse.Namespace) -> int:
+    log.info("%s: a KISS file: its frames as they are (no timing, no level, no repair)", args.input)
     stats = KissStats()
     with OpenSink(args.format, args.out) as sink:
         for frame in read_kiss_file(args.input, stats):
             sink.write(frame)
     problems = stats.problems()
-    summary = f"{stats.frames} frames" + (f"; {', '.join(problems)}" if problems else "")
-    if problems or not stats.frames:
-        log.warning("%s: %s", args.input, summary)
-    else:
-        log.info("%s: %s", args.input, summary)
+    summary = f"{stats.frames} frames from the KISS file {args.input}" + (f"; {', '.join(problems)}" if problems else "")
+    # The summary line of every decode (stderr), problems included; a KISS file has no timing, level or modem.
+    print(f"groundstation: {summary}", file=sys.stderr)
     return 0
 
 
@@ -143,16 +142,16 @@ def run_recording(args: argparse.Namespace) -> int:
     log.info("%s: %s, %g samples/s, modems %s", args.input, recording.datatype.name, recording.rate_sps,
              ", ".join(spec.name for spec in decoder.specs))
     duration_s = recording.duration_s
-    progress = Progress("decode") if duration_s is None or duration_s > PROGRESS_MIN_S else None
+    # Progress on a terminal for inputs longer than a few seconds; cleared before every frame printed on stdout.
+    progress = Progress("decode", enabled=duration_s is None or duration_s > PROGRESS_MIN_S)
+    to_stdout = args.out in (None, "-")
     decoded = []
-    try:
-        with OpenSink(args.format, args.out) as sink:
-            for frame in run_decoder(decoder, recording, progress):
-                sink.write(frame)
-                decoded.append(frame)
-    finally:
-        if progress:
-            progress.close()
+    with progress, OpenSink(args.format, args.out) as sink:
+        for frame in run_decoder(decoder, recording, progress):
+            if to_stdout:
+                progress.clear()
+            sink.write(frame)
+            decoded.append(frame)
     print(f"groundstation: {decoder.stats.summary()}", file=sys.stderr)
     if not decoded and args.modem != ["auto"] and recording.data_path is not None:
         hint = other_modems_hint(recording, args.modem, args.offset, doppler)

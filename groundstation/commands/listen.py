@@ -81,7 +81,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="modems to run side by side (default auto)")
     sdr.add_argument("--record", metavar="FILE.sigmf-meta", help="also record the IQ (cu8) to SigMF while decoding")
     sdr.add_argument("--start-time", metavar="ISO8601",
-                     help="UTC time of the first sample (a replayed pass); default: the clock when it arrives")
+                     help="UTC time of the first sample (a replayed pass; --rigctl then follows the samples' time); "
+                     "default: the clock when it arrives. With --tnc: the time listening starts, for --rigctl")
     sdr.add_argument("--no-repair", action="store_true", help="no soft-decision repair of failed frames")
     orbit = parser.add_argument_group("Doppler (--rtl-tcp decoding, --rigctl radio)")
     orbit.add_argument("--sat", metavar="NAME|NORAD", help="follow this satellite's Doppler (needs --station)")
@@ -106,12 +107,17 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--record records IQ: use it with --rtl-tcp, --rtl-sdr or --soapy")
     if args.record and not args.record.endswith(".sigmf-meta"):
         raise UserError(f"--record: {args.record!r} must end in .sigmf-meta")
-    stop_rig = start_rig_doppler(args)
+    sample_clock = None
+    if sdr_option and args.start_time:
+        from groundstation.live.rig_doppler import SampleClock
+
+        sample_clock = SampleClock()  # the stream carries its time: the radio follows the samples
+    stop_rig = start_rig_doppler(args, sample_clock)
     try:
         with _sigterm_as_interrupt():
             if args.tnc:
                 return run_tnc(args)
-            return run_sdr(args)
+            return run_sdr(args, sample_clock)
     finally:
         stop_rig()
 
@@ -133,13 +139,17 @@ def orbit_doppler(args: argparse.Namespace, freq_hz: float, start: datetime):
     return OrbitDoppler(Tracker(element_set, station_from(args), target.name), freq_hz)
 
 
-def start_rig_doppler(args: argparse.Namespace):
-    """With --rigctl: a background thread that keeps the radio on the Doppler; returns its stop function."""
+def start_rig_doppler(args: argparse.Namespace, sample_clock=None):
+    """With --rigctl: a background thread that keeps the radio on the Doppler; returns its stop function.
+
+    The Doppler is for the time of the samples when the stream carries its time (``sample_clock``: an SDR
+    stream with --start-time), for --start-time plus the time since listening began for a TNC with
+    --start-time, and for the wall clock otherwise (a live source)."""
     if not args.rigctl:
         return lambda: None
     if not (args.sat and args.freq):
         raise UserError("--rigctl needs --sat, --station and --freq (the downlink to follow)")
-    from groundstation.live.rig_doppler import RigDoppler
+    from groundstation.live.rig_doppler import RigDoppler, ShiftedClock
     from hardware.errors import HardwareError
     from hardware.net import parse_host_port
     from hardware.rigctl import DEFAULT_PORT, DopplerFollower, Rigctl, default_step_hz
@@ -152,9 +162,15 @@ def start_rig_doppler(args: argparse.Namespace):
     doppler = orbit_doppler(args, freq_hz, _start_of(args))
     step_hz = args.doppler_step_hz or default_step_hz(freq_hz)
     tracking = RigDoppler(DopplerFollower(Rigctl(host, port), step_hz), doppler, freq_hz)
-    log.info("--rigctl %s:%d: following the Doppler of %s at %.0f Hz in steps of %g Hz", host, port, args.sat,
-             freq_hz, step_hz)
-    return tracking.start()
+    if sample_clock is not None:
+        clock, clock_name = sample_clock, "the time of the samples"
+    elif getattr(args, "start_time", None):
+        clock, clock_name = ShiftedClock(_start_of(args)), "--start-time plus the time since listening began"
+    else:
+        clock, clock_name = time.time, "the clock"
+    log.info("--rigctl %s:%d: following the Doppler of %s at %.0f Hz in steps of %g Hz, for %s", host, port,
+             args.sat, freq_hz, step_hz, clock_name)
+    return tracking.start(clock)
 
 
 def _start_of(args: argparse.Namespace) -> datetime:
@@ -288,7 +304,7 @@ def open_sdr(args: argparse.Namespace, settings):
         raise UserError(str(error)) from None
 
 
-def run_sdr(args: argparse.Namespace) -> int:
+def run_sdr(args: argparse.Namespace, sample_clock=None) -> int:
     from groundstation.dsp.decoder import Decoder
     from groundstation.live.iq_stream import (
         SegmentedDecoder,
@@ -319,6 +335,8 @@ def run_sdr(args: argparse.Namespace) -> int:
                 recorder = open_recorder(args, item)
             if recorder is not None:
                 record_item(recorder, item)
+            if sample_clock is not None and not isinstance(item, StreamBreak):
+                sample_clock.saw(item)
             for frame in decoder.feed(item):
                 outputs.write(frame)
                 frames += 1

@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     length.add_argument("--days", type=finite_float("--days", 0, MAX_SEARCH_DAYS, "days", low_inclusive=False), help="length of the search in days")
     parser.add_argument("--min-elevation", type=finite_float("--min-elevation", -90.0, 89.0, "degrees"), default=0.0, metavar="DEG",
                         help="minimum elevation of a pass in degrees (default 0)")
-    parser.add_argument("--freq", type=finite_float("--freq", *RADIO_FREQ_HZ), metavar="HZ", help="downlink frequency: add the Doppler shift")
+    parser.add_argument("--freq", type=finite_float("--freq", *RADIO_FREQ_HZ), metavar="HZ", help="downlink frequency: add the Doppler shift (at AOS and LOS in the table; at TCA too with --wide, json, csv)")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.add_argument("--wide", action="store_true", help="the table with every column (default: fits 100 columns)")
     parser.add_argument("--plot", metavar="FILE.png", help="draw the sky track of each pass on a polar plot")
@@ -81,8 +81,25 @@ def pass_row(item: Pass, with_doppler: bool) -> dict:
     return row
 
 
+#: The width of the name column of the table for people.
+NAME_CHARS = 12
+
+
+def short_name(name: str, chars: int = NAME_CHARS) -> str:
+    """A name that fits ``chars``: itself, else the designation in its brackets, else cut with ``~``.
+
+    >>> short_name("ISS (ZARYA)"), short_name("RADFXSAT (FOX-1B)"), short_name("Kwangmyongsong-4")
+    ('ISS (ZARYA)', 'FOX-1B', 'Kwangmyongs~')
+    """
+    if len(name) <= chars:
+        return name
+    inside = name[name.find("(") + 1 : name.rfind(")")] if "(" in name and name.endswith(")") else ""
+    return inside if 0 < len(inside) <= chars else name[: chars - 1] + "~"
+
+
 def people_row(row: dict, with_doppler: bool) -> dict:
-    """A pass in under 100 columns: the date once, times of day, the sky path in whole degrees, Doppler in kHz.
+    """A pass in at most 100 columns: a short name, the date once, times of day, the sky path in whole
+    degrees, Doppler in kHz at AOS and LOS (zero at TCA, by definition of closest approach).
 
     >>> row = {"name": "Malligyong-1", "aos": "2024-06-12T14:22:01Z", "tca": "2024-06-12T14:27:33Z",
     ...        "los": "2024-06-12T14:33:03Z", "aos_azimuth_deg": 0.62, "los_azimuth_deg": 213.6,
@@ -91,7 +108,7 @@ def people_row(row: dict, with_doppler: bool) -> dict:
     {'name': 'Malligyong-1', 'AOS (UTC)': '2024-06-12 14:22:01', 'TCA': '14:27:33', 'LOS': '14:33:03', 'max el': '32 deg', 'azimuth': '1 -> 214', 'min': '11.0', 'sunlit': False}
     """
     people = {
-        "name": row["name"][:20],
+        "name": short_name(row["name"]),
         "AOS (UTC)": row["aos"].replace("T", " ").rstrip("Z"),
         "TCA": row["tca"][11:19],
         "LOS": row["los"][11:19],
@@ -101,7 +118,7 @@ def people_row(row: dict, with_doppler: bool) -> dict:
         "sunlit": row["sunlit"],
     }
     if with_doppler:
-        people["Doppler kHz"] = "/".join(f"{row[key] / 1e3:+.1f}" for key in DOPPLER_COLUMNS)
+        people["Doppler kHz"] = f"{row['doppler_aos_hz'] / 1e3:+.1f}/{row['doppler_los_hz'] / 1e3:+.1f}"
     return people
 
 
@@ -137,6 +154,6 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         from groundstation.outputs.plots import plot_sky_tracks
 
-        plot_sky_tracks(passes, trackers, args.plot)
+        plot_sky_tracks(passes, trackers, args.plot, station)
         log.info("sky plot written to %s", args.plot)
     return 0

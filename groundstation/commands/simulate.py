@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from datetime import timedelta
 
 import numpy as np
@@ -25,6 +26,7 @@ from groundstation.outputs.atomic import check_free_space, refuse_same_file
 from groundstation.recordings.readers import parse_datatype
 from groundstation.recordings.writers import WRITE_DATATYPES
 from groundstation.simulation.simulator import (
+    DEFAULT_DATATYPE,
     SimulationConfig,
     beacon_frames,
     channel_grid,
@@ -77,7 +79,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_simulation_options(parser)
     parser.add_argument("--out", required=True, metavar="FILE.sigmf-meta", help="the SigMF recording to write")
-    parser.add_argument("--datatype", choices=WRITE_DATATYPES, default="cf32_le", help="sample format (default cf32_le)")
+    parser.add_argument("--datatype", choices=WRITE_DATATYPES, default=DEFAULT_DATATYPE,
+                        help=f"sample format (default {DEFAULT_DATATYPE}: complex int16, half the size of cf32_le)")
     parser.add_argument("--audio", metavar="FILE.wav",
                         help="also write 48 kHz audio as a receiver with perfect Doppler correction hears it")
     parser.set_defaults(func=run)
@@ -261,8 +264,22 @@ def run(args: argparse.Namespace) -> int:
         progress.close()
     cn0 = result.metadata["cn0_dbhz_at_closest_approach"]
     print(f"SIMULATED recording: {args.out} ({duration_s:.0f} s from {iso_utc(start, 'seconds')}, "
-          f"{config.rate_sps:g} S/s {args.datatype}, centre {config.centre_hz:.0f} Hz)")
+          f"{config.rate_sps:g} S/s {args.datatype}, centre {config.centre_hz:.0f} Hz; "
+          f"{size_words(os.path.getsize(data_path))} of samples)")
     print(f"  {spec.name} at {args.freq:.0f} Hz + offset {args.offset:g} Hz, C/N0 at closest approach "
           f"{'-' if cn0 is None else f'{cn0:.1f}'} dB-Hz, {len(result.bursts)} transmissions"
-          + (f"; audio: {args.audio}" if args.audio else ""))
+          + (f"; audio: {args.audio} ({size_words(os.path.getsize(args.audio))})" if args.audio else ""))
     return 0
+
+
+def size_words(size_bytes: int) -> str:
+    """A file size as people read it (decimal units, as ``ls -lh --si`` and file managers give them).
+
+    >>> size_words(127_104_000), size_words(2_650_000), size_words(880_000), size_words(12)
+    ('127 MB', '2.6 MB', '880 kB', '12 bytes')
+    """
+    for unit, factor in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size_bytes >= factor:
+            value = size_bytes / factor
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+    return f"{size_bytes} bytes"

@@ -162,6 +162,9 @@ def check_recording(recording, tracker: Tracker, store, names: dict[int, str], f
     ``min_elevation_deg`` and the part of the asked band that was recorded. Where nothing is left (the
     satellite below the horizon throughout, the band not recorded, no time or centre frequency, too short)
     the verdict is CANNOT TELL, with the reason.
+
+    ``progress(fraction, step)``, if given, is told how far each step is: "searching" (the band, then the
+    Doppler track: 0 to 1 over both) and "decoding" (0 to 1 again).
     """
     if not recording.is_complex:
         raise UserError(f"{recording.path}: check needs an IQ recording (this one is real audio)")
@@ -187,7 +190,7 @@ def check_recording(recording, tracker: Tracker, store, names: dict[int, str], f
                     plan)
     start = recording.start_time
 
-    waterfall, raw = raw_pass(recording, plan, progress)
+    waterfall, raw = raw_pass(recording, plan, _step(progress, "searching"))
     candidates = candidate_trackers(store, tracker.station, start, start + timedelta(seconds=plan.duration_s), names)
     if tracker.element_set.norad not in {c.element_set.norad for c in candidates}:
         candidates.append(tracker)
@@ -202,8 +205,9 @@ def check_recording(recording, tracker: Tracker, store, names: dict[int, str], f
                  if freq_hz is not None else "the recorded band")
         return stop(f"the band searched ({asked}, with {tracker.name}'s Doppler) was not recorded: the recording "
                     f"holds {recorded_mhz}", plan, waterfall, others)
-    finding = track_pass(recording, plan, rest, not_this, progress)
-    frames = _decode(recording, tracker, plan.centre_hz + finding.best_rest_hz) if finding.detected and decode else []
+    finding = track_pass(recording, plan, rest, not_this, _step(progress, "searching"))
+    frames = (_decode(recording, tracker, plan.centre_hz + finding.best_rest_hz, _step(progress, "decoding"))
+              if finding.detected and decode else [])
     searched_hz = (float(plan.centre_hz + rest[0]), float(plan.centre_hz + rest[-1]))
     covered = _coverage(plan, freq_hz, search_bw_hz, searched_hz, min_elevation_deg)
     verdict = decide(tracker.name, finding.detected, plan.centre_hz + finding.best_rest_hz, finding.cn0_dbhz,
@@ -224,10 +228,17 @@ def _coverage(plan: SearchPlan, freq_hz: float | None, search_bw_hz: float, sear
     return "; ".join(parts)
 
 
-def _decode(recording, tracker: Tracker, rest_freq_hz: float):
+def _step(progress, name: str):
+    """``progress`` as a one-argument callable for one named step (None stays None)."""
+    if progress is None:
+        return None
+    return lambda fraction: progress(fraction, name)
+
+
+def _decode(recording, tracker: Tracker, rest_freq_hz: float, progress=None):
     """Decode with the satellite's Doppler at the detected frequency removed."""
     from groundstation.dsp.decoder import Decoder, run_decoder
 
     doppler_hz = tracker.doppler_curve(rest_freq_hz, recording.start_time)
     decoder = Decoder(recording.rate_sps, True, ["auto"], rest_freq_hz - recording.centre_hz, doppler_hz)
-    return list(run_decoder(decoder, recording))
+    return list(run_decoder(decoder, recording, progress))

@@ -41,6 +41,16 @@ THERMAL_NOISE_DBM_HZ = -174.0
 USB_CARRIER_AUDIO_HZ = 1500.0
 PREAMBLE_S = 0.1
 STANDARD_RATES_SPS = (48_000, 96_000, 192_000, 240_000, 250_000, 1_024_000, 2_048_000, 2_400_000)
+#: The sample format ``simulate`` writes unless told otherwise: complex int16, half the size of cf32.
+DEFAULT_DATATYPE = "ci16_le"
+#: Integer formats: the full scale leaves this many standard deviations of the noise (per component) above
+#: the strongest signal and the interferer (a Gaussian passes 7 sigma about once in 4e11 components).
+NOISE_PEAK_SIGMAS = 7.0
+#: The largest |envelope| of a burst: 1 for FM and keyed carriers; an RRC-shaped BPSK burst overshoots
+#: (1.58 on random data), so 2 leaves room.
+BPSK_ENVELOPE_PEAK = 2.0
+#: cu8 keeps its noise a few levels wide (as an RTL-SDR's is) unless a strong signal needs more room.
+CU8_LEVEL = 0.05
 
 
 @dataclass
@@ -243,11 +253,10 @@ class PassSimulator:
         total = int(round(config.duration_s * rate_sps))
         signal_phase = 0.0
         interferer_phase = 0.0
-        visible_amplitude = np.where(grid.elevation_deg > 0, np.sqrt(10 ** (grid.cn0_dbhz / 10) / rate_sps), 0.0)
+        visible_amplitude = signal_amplitude(grid, rate_sps)
         if config.interferer is not None:
-            interferer_offset_hz, interferer_dbm = config.interferer
-            interferer_cn0 = interferer_dbm - (THERMAL_NOISE_DBM_HZ + config.noise_figure_db)
-            interferer_amplitude = np.sqrt(10 ** (interferer_cn0 / 10) / rate_sps)
+            interferer_offset_hz = config.interferer[0]
+            interferer_amplitude = interferer_amplitude_at(config, rate_sps)
             if corrected:
                 interferer_offset_hz -= config.offset_hz  # the corrected receiver is tuned to the signal
         for first in range(start_sample, total, block_samples):
@@ -276,6 +285,35 @@ class PassSimulator:
                 interferer_phase = float((interferer_phase + 2 * np.pi * interferer_offset_hz * count / rate_sps)
                                          % (2 * np.pi))
             yield first, samples
+
+
+def signal_amplitude(grid: ChannelGrid, rate_sps: float) -> np.ndarray:
+    """The carrier's amplitude on the grid (0 below the horizon), noise having unit power per complex sample."""
+    return np.where(grid.elevation_deg > 0, np.sqrt(10 ** (grid.cn0_dbhz / 10) / rate_sps), 0.0)
+
+
+def interferer_amplitude_at(config: SimulationConfig, rate_sps: float) -> float:
+    """The ``--interferer``'s amplitude (0 without one), noise having unit power per complex sample."""
+    if config.interferer is None:
+        return 0.0
+    interferer_cn0 = config.interferer[1] - (THERMAL_NOISE_DBM_HZ + config.noise_figure_db)
+    return float(np.sqrt(10 ** (interferer_cn0 / 10) / rate_sps))
+
+
+def full_scale_level(config: SimulationConfig, grid: ChannelGrid, datatype: str) -> float:
+    """The factor from the simulator's samples (noise of unit power) to the file's full scale of 1.0.
+
+    1 for ``cf32_le``. For the integer formats, the largest factor at which noise (to ``NOISE_PEAK_SIGMAS``),
+    the strongest signal of the pass and the interferer, all at their peaks at once, stay inside full scale:
+    nothing clips, and the noise spans thousands of levels in ``ci16_le`` (cu8 at most ``CU8_LEVEL``).
+    """
+    if datatype == "cf32_le":
+        return 1.0
+    envelope_peak = {"none": 0.0, "bpsk": BPSK_ENVELOPE_PEAK}.get(config.modem.kind, 1.0)
+    signal_peak = envelope_peak * float(np.max(signal_amplitude(grid, config.rate_sps), initial=0.0))
+    peak = signal_peak + interferer_amplitude_at(config, config.rate_sps) + NOISE_PEAK_SIGMAS * np.sqrt(0.5)
+    level = 1.0 / peak
+    return min(level, CU8_LEVEL) if datatype == "cu8" else level
 
 
 def pass_simulator(config: SimulationConfig) -> PassSimulator:
@@ -360,12 +398,15 @@ def simulate(
     config: SimulationConfig,
     out_meta: str,
     target_name: str,
-    datatype: str = "cf32_le",
+    datatype: str = DEFAULT_DATATYPE,
     audio_path: str | None = None,
     block_samples: int = 1 << 16,
     progress: Callable[[float], None] | None = None,
 ) -> SimulationResult:
-    """Write the SigMF recording (and the ``--audio`` WAV); return the truth."""
+    """Write the SigMF recording (and the ``--audio`` WAV); return the truth.
+
+    The samples are scaled by :func:`full_scale_level` (recorded as ``groundstation:sample_level``: noise
+    has power ``sample_level ** 2`` per complex sample in the file's full-scale units)."""
     from groundstation.recordings.writers import SigMFWriter, WavWriter
 
     rng = np.random.default_rng([config.seed, 0])
@@ -375,8 +416,8 @@ def simulate(
     bursts = plan_bursts(config, grid, rng)
     transmitter = Transmitter(config, bursts)
     simulator = PassSimulator(config, grid, transmitter)
-    metadata = truth_metadata(config, grid, bursts, target_name)
-    level = 1.0 if datatype == "cf32_le" else 0.05  # integer formats: noise a few LSB, headroom for the signal
+    level = full_scale_level(config, grid, datatype)
+    metadata = truth_metadata(config, grid, bursts, target_name) | {"sample_level": level}
     description = (f"SIMULATED pass of {target_name} (NORAD {config.tracker.element_set.norad}), "
                    f"{config.modem.name} at {config.freq_hz:.0f} Hz: made by groundstation simulate")
     with SigMFWriter(out_meta, datatype, config.rate_sps, config.centre_hz, config.start, description,

@@ -16,7 +16,9 @@ Run: python tests/benchmarks/bench_check.py [--trials 20] [--noise-runs 200] [--
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -132,6 +134,7 @@ def main() -> None:
     parser.add_argument("--parts", default="1234", help="which parts to run (default all: 1234)")
     args = parser.parse_args()
     folder = tempfile.mkdtemp()
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # nothing left in /tmp
     began = time.time()
     if "1" in args.parts or "2" in args.parts:
         print("1. detection probability (5-minute passes, unknown offset +-5 kHz, drift +-300 Hz)")

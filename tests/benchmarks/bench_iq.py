@@ -8,8 +8,10 @@ Run: python tests/benchmarks/bench_iq.py [--seed N] [--ebn0 DB]
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -66,6 +68,7 @@ def main() -> None:
     parser.add_argument("--packets", type=int, default=100)
     args = parser.parse_args()
     folder = tempfile.mkdtemp()
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # nothing left in /tmp
     texts = packet_texts(args.packets, args.seed)
     sent = {line.split(":", 1)[1] for line in texts}
     clean = make_clean(folder, texts, 1200)

@@ -20,7 +20,7 @@ def run(duration_s: int, folder: str) -> tuple[float, int]:
     out = os.path.join(folder, f"bench-{duration_s}.sigmf-meta")
     command = [sys.executable, "-m", "groundstation", "simulate", "--sat", "Malligyong-1", "--station", "37.57,126.98",
                "--start", "2024-06-12T14:22:00Z", "--duration", str(duration_s), "--samplerate", "250000",
-               "--freq", "435e6", "--modem", "fsk9600-g3ruh", "--out", out]
+               "--freq", "435e6", "--modem", "fsk9600-g3ruh", "--datatype", "cf32_le", "--out", out]
     environment = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     _, seconds, rss_kb = run_measured(command, env=environment)
     os.remove(out)
@@ -29,7 +29,14 @@ def run(duration_s: int, folder: str) -> tuple[float, int]:
 
 
 def main() -> None:
-    folder = sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp()
+    if len(sys.argv) > 1:
+        measure(sys.argv[1])
+    else:
+        with tempfile.TemporaryDirectory(prefix="groundstation-bench-") as folder:
+            measure(folder)
+
+
+def measure(folder: str) -> None:
     print(f"{'pass length':>12} {'seconds':>8} {'x real time':>12} {'peak RSS MB':>12}")
     for duration_s in (120, 600):
         seconds, rss_kb = run(duration_s, folder)
