@@ -21,6 +21,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -165,8 +166,17 @@ class Ax25Frame:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Ax25Frame:
-        """Parse an AX.25 frame without FCS; :class:`FrameError` says what is wrong and where."""
-        data = bytes(data)
+        """Parse an AX.25 frame without FCS; :class:`FrameError` says what is wrong and where.
+
+        The same bytes parse once: a decoder checks each frame on acceptance and again when it prints it
+        (frames are immutable, so the record is shared).
+        """
+        if cls is not Ax25Frame:
+            return cls._parse(bytes(data))
+        return _parse_cached(bytes(data))
+
+    @classmethod
+    def _parse(cls, data: bytes) -> Ax25Frame:
         _validate(data)
         parsed = AX25_FRAME.parse(data)
         addresses = [
@@ -242,6 +252,11 @@ class Ax25Frame:
     def is_plausible(self) -> bool:
         """All addresses look like real callsigns (a check beyond the FCS against chance passes)."""
         return all(address.is_plausible() for address in (self.destination, self.source, *self.digipeaters))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_cached(data: bytes) -> Ax25Frame:
+    return Ax25Frame._parse(data)
 
 
 def printable(info: bytes) -> str:

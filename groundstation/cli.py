@@ -16,6 +16,7 @@ import sys
 import warnings
 
 from groundstation import __version__
+from groundstation.allocator import keep_freed_memory
 from groundstation.commands import (
     catalog,
     check,
@@ -164,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         return stop.code if isinstance(stop.code, int) else 2
     _configure_logging(args.verbose + getattr(args, "verbose_after", 0))
     _one_blas_thread()
+    keep_freed_memory()  # no page faults for every block's large arrays
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2

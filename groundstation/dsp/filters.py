@@ -75,22 +75,38 @@ class HopFilterBank:
 
 
     def _process_every_sample(self, samples: np.ndarray) -> np.ndarray:
-        """Hop 1: one direct convolution a filter (numpy's C loop; no strided copies)."""
+        """Hop 1: the input's sliding windows times the taps, one matrix product for every filter (a
+        complex input as interleaved real and imaginary parts, so the product stays real)."""
         length = self._matrix.shape[1] // self.filters
+        taps = self._matrix.reshape(length, self.filters)  # oldest tap first
         if self._pending is None:
             self._pending = np.zeros(length - 1, dtype=samples.dtype)
-            # reversed, so that convolution computes the correlation with the taps (oldest tap first)
-            self._reversed = [self._matrix.reshape(length, self.filters)[::-1, column].copy()
-                              for column in range(self.filters)]
         data = np.concatenate([self._pending, samples])
         self._pending = data[max(0, len(data) - (length - 1)) :] if length > 1 else data[:0]
         rows = len(data) - length + 1
-        out = np.empty((max(rows, 0), self.filters), dtype=np.result_type(data.dtype, np.float32))
-        if rows <= 0:  # fewer samples than taps so far (np.convolve would swap its arguments)
-            return out
-        for column, taps in enumerate(self._reversed):
-            out[:, column] = np.convolve(data, taps, mode="valid")
-        return out
+        if rows <= 0:
+            return np.empty((0, self.filters), dtype=np.result_type(data.dtype, np.float32))
+        if np.iscomplexobj(data):
+            real = np.ascontiguousarray(data, np.complex64).view(np.float32)
+            if self._complex_matrix is None:  # real taps on interleaved (re, im) pairs: columns re then im
+                interleaved = np.zeros((2 * length, 2 * self.filters), np.float32)
+                interleaved[0::2, : self.filters] = taps
+                interleaved[1::2, self.filters :] = taps
+                self._complex_matrix = interleaved
+            products = _windows_times(real, self._complex_matrix, step=2)
+            return (products[:, : self.filters] + 1j * products[:, self.filters :]).astype(np.complex64)
+        return _windows_times(data.astype(np.float32, copy=False), taps, step=1)
+
+
+def _windows_times(data: np.ndarray, matrix: np.ndarray, step: int, rows_per_product: int = 1 << 15) -> np.ndarray:
+    """Each window of ``len(matrix)`` samples starting every ``step`` samples, times ``matrix``: the filters'
+    outputs (in chunks, so the windows' copy stays small)."""
+    width = len(matrix)
+    windows = np.lib.stride_tricks.sliding_window_view(data, width)[::step]
+    out = np.empty((len(windows), matrix.shape[1]), np.float32)
+    for first in range(0, len(windows), rows_per_product):
+        out[first : first + rows_per_product] = windows[first : first + rows_per_product] @ matrix
+    return out
 
 
 class Decimator:

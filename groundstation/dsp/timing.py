@@ -85,11 +85,12 @@ class TimingRecovery:
         origin = extended[0]
         crossings = self._crossings - origin
         relative_grid = extended - origin
-        sums = np.empty((len(self.clock_offsets), len(extended)), np.complex128)
-        for row, offset in enumerate(self.clock_offsets):
-            phasors = np.exp(2j * np.pi * crossings * ((1.0 - offset) / self.period))
-            cumulative = np.concatenate([[0], np.cumsum(phasors)])
-            sums[row] = (cumulative[hi] - cumulative[lo]) * np.exp(2j * np.pi * relative_grid * (offset / self.period))
+        angles = 2 * np.pi / self.period * crossings
+        phasors = np.exp(1j * angles) * self._offset_turns(angles)
+        cumulative = np.zeros((len(phasors), len(crossings) + 1), np.complex128)
+        np.cumsum(phasors, axis=1, out=cumulative[:, 1:])
+        turns = np.conj(self._offset_turns(2 * np.pi / self.period * relative_grid))
+        sums = (cumulative[:, hi] - cumulative[:, lo]) * turns
         strength = np.abs(sums)
         if self.smooth:
             cumulative = np.concatenate([np.zeros((len(sums), 1)), np.cumsum(strength, axis=1)], axis=1)
@@ -98,6 +99,24 @@ class TimingRecovery:
         chosen = sums[:, self.smooth : self.smooth + len(grid)][np.argmax(strength, axis=0), np.arange(len(grid))]
         # Back to phases of the stream's own clock: exp(2j*pi*t/P) at t = origin.
         return chosen * np.exp(2j * np.pi * (origin / self.period % 1.0))
+
+    def _offset_turns(self, angles: np.ndarray) -> np.ndarray:
+        """``exp(-1j * offset * angles)`` for every clock offset, one row each.
+
+        Offsets that are whole multiples of one step (the default ones) take one complex exponential and
+        products (the same values as an exponential a row, at a fraction of the cost).
+        """
+        offsets = self.clock_offsets
+        step = np.min(np.abs(offsets[offsets != 0])) if np.any(offsets != 0) else 1.0
+        multiples = np.round(offsets / step)
+        if not np.allclose(multiples * step, offsets, rtol=0, atol=1e-12) or np.max(np.abs(multiples)) > 4:
+            return np.exp(-1j * np.outer(offsets, angles))
+        turn = np.exp(-1j * step * angles)
+        powers = {0: np.ones(len(angles), np.complex128)}
+        for k in range(1, int(np.max(np.abs(multiples))) + 1):
+            powers[k] = powers[k - 1] * turn if k > 1 else turn
+            powers[-k] = np.conj(powers[k])
+        return np.stack([powers[int(k)] for k in multiples])
 
     def process(self, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Soft symbols and their times (in ``d``-sample units from the stream start) for the new data."""
@@ -140,7 +159,7 @@ class TimingRecovery:
             return np.zeros(0, np.float32), np.zeros(0)
         self._next_symbol = int(labels[-1]) + 1
         times = np.interp(labels, h, grid)
-        soft = np.interp(times - self._buffer_start, np.arange(len(self._buffer)), self._buffer).astype(np.float32)
+        soft = _interpolate(self._buffer, times - self._buffer_start)
         # Forget what no future window can reach.
         keep_from = int(max(0, self._next_grid - self.half_window - 2 * self.period - self._buffer_start))
         self._buffer = self._buffer[keep_from:]
@@ -148,3 +167,19 @@ class TimingRecovery:
         oldest_needed = self._next_grid - self.half_window - self.period - self.lookahead
         self._crossings = self._crossings[np.searchsorted(self._crossings, oldest_needed):]
         return soft, times
+
+
+def _interpolate(samples: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """``samples`` linearly interpolated at fractional ``positions`` (within 0 .. len - 1), as float32:
+    ``np.interp(positions, np.arange(len(samples)), samples)`` without its search.
+
+    >>> _interpolate(np.array([0.0, 2.0, 4.0], np.float32), np.array([0.5, 1.25, 2.0])).tolist()
+    [1.0, 2.5, 4.0]
+    """
+    if len(samples) < 2:
+        return np.full(len(positions), samples[0] if len(samples) else 0.0, np.float32)
+    positions = np.clip(positions, 0, len(samples) - 1)
+    index = np.minimum(positions.astype(np.intp), len(samples) - 2)
+    left = samples[index].astype(np.float64)
+    right = samples[index + 1].astype(np.float64)
+    return (left + (right - left) * (positions - index)).astype(np.float32)
