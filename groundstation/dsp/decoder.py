@@ -60,6 +60,19 @@ def modems_for(names: list[str], audio_rate_sps: float) -> list[ModemSpec]:
     return specs
 
 
+def _by_bit_rate(specs: list[ModemSpec]) -> list[list[ModemSpec]]:
+    """The modems grouped so that plain and G3RUH at one bit rate (same kind) share one demodulator, in the
+    order of ``specs``.
+
+    >>> [[spec.name for spec in group] for group in _by_bit_rate(modems_for(["auto"], 48000.0))][:3]
+    [['afsk1200'], ['fsk1200', 'fsk1200-g3ruh'], ['fsk4800', 'fsk4800-g3ruh']]
+    """
+    groups: dict[tuple[str, int], list[ModemSpec]] = {}
+    for spec in specs:
+        groups.setdefault((spec.kind, spec.baud), []).append(spec)
+    return list(groups.values())
+
+
 class LevelMeter:
     """Power of the demodulator input in chunks, for a per-frame level in dB (relative to full scale)."""
 
@@ -128,7 +141,9 @@ class Decoder:
                                      signal_half_width_hz=widest_fm / 2 + SIGNAL_MARGIN_HZ)
         elif not is_complex and (offset_hz or doppler_hz is not None):
             log.warning("--offset and Doppler correction apply to IQ recordings; this input is audio")
-        self.fm_demodulators = [spec.make_demodulator(self.audio_rate_sps, repair) for spec in fm]
+        self.fm_demodulators = [
+            group[0].make_demodulator(self.audio_rate_sps, repair, **self._also(group, repair))
+            for group in _by_bit_rate(fm)]
         options = {}
         if is_complex and ssb:
             self.shift = FrequencyShift(rate_sps, 0.0, doppler_hz)
@@ -136,20 +151,23 @@ class Decoder:
             widest_ssb = max(spec.bandwidth_hz() for spec in ssb)
             search_hz = uncertainty_hz if half_width_hz is None else half_width_hz - widest_ssb / 2
             options = {"carrier_hz": offset_hz, "search_hz": max(search_hz, 600.0)}
-        by_baud: dict[int, list[ModemSpec]] = {}  # plain and G3RUH at one bit rate share one demodulator
-        for spec in ssb:
-            by_baud.setdefault(spec.baud, []).append(spec)
         self.ssb_demodulators = [
             group[0].make_demodulator(rate_sps if is_complex else self.audio_rate_sps, repair,
-                                      also=[(spec.name, spec.deframer_factory(repair)) for spec in group[1:]],
-                                      **options)
-            for group in by_baud.values()]
+                                      **self._also(group, repair), **options)
+            for group in _by_bit_rate(ssb)]
         self.demodulators = self.fm_demodulators + self.ssb_demodulators
         self.levels = LevelMeter()
         self._pending: dict[bytes, list[RawFrame]] = {}
         self._recent: deque = deque()  # (end_s, data) of emitted frames, for duplicates that arrive late
         self.stats = DecodeStats()
         self._latest: Block | None = None  # the latest input block: its t0 dates the frames
+
+    @staticmethod
+    def _also(group: list[ModemSpec], repair: bool) -> dict:
+        """The demodulator options for the framings after the first of ``group`` (none: no option)."""
+        if len(group) == 1:
+            return {}
+        return {"also": [(spec.name, spec.deframer_factory(repair)) for spec in group[1:]]}
 
     def process(self, block: Block) -> list[DecodedFrame]:
         self._latest = block

@@ -18,6 +18,8 @@ from groundstation.dsp.filters import DcBlocker, Decimator, HopFilterBank, lowpa
 from groundstation.dsp.slicer import (
     DeframerFactory,
     FrameDemodulator,
+    RecordedTiming,
+    ReplayedTiming,
     SlicerChain,
     SlicerGroup,
 )
@@ -32,10 +34,14 @@ TIMING_WINDOWS = (24.0,)
 
 
 class FskDemodulator(FrameDemodulator):
-    """Audio blocks in (at least 4 samples a symbol), :class:`RawFrame` out."""
+    """Audio blocks in (at least 4 samples a symbol), :class:`RawFrame` out.
+
+    ``also``: more ``(name, make_deframer)`` framings to look for in the same symbols (``fsk9600`` and
+    ``fsk9600-g3ruh`` share the filters and the timing; only the deframers differ).
+    """
 
     def __init__(self, rate_sps: float, make_deframer: DeframerFactory, name: str, baud: float,
-                 windows=TIMING_WINDOWS, cutoffs_bauds=FILTER_CUTOFFS_BAUDS) -> None:
+                 windows=TIMING_WINDOWS, cutoffs_bauds=FILTER_CUTOFFS_BAUDS, also=()) -> None:
         # Many samples a symbol (1200 baud at 48 kHz): low-pass and decimate first, then filter every sample.
         self.decimator = Decimator(rate_sps, int(rate_sps / baud / SAMPLES_PER_SYMBOL_OUT), baud,
                                    DECIMATOR_TAPS_PER_STEP)
@@ -51,11 +57,16 @@ class FskDemodulator(FrameDemodulator):
         delay_s -= ((length - 1) / 2 + self.dc[0].delay) / decimated_rate
         self.latency_s = -delay_s + TimingRecovery.latency_symbols(max(windows)) / baud
         self.rate_sps = rate_sps
-        self.slicers = SlicerGroup([
-            SlicerChain(name, f"filter {cutoff:g}, window {window:g}", TimingRecovery(period, window), make_deframer(),
-                        seconds_per_d, delay_s)
-            for cutoff in cutoffs_bauds for window in windows
-        ])
+        variants = [(cutoff, window) for cutoff in cutoffs_bauds for window in windows]
+        self.groups = []  # one SlicerGroup a framing; the first times the symbols for all
+        for framing, (modem, deframers) in enumerate([(name, make_deframer), *also]):
+            chains = []
+            for index, (cutoff, window) in enumerate(variants):
+                timing = (ReplayedTiming(self.groups[0].chains[index].timing) if framing
+                          else RecordedTiming(TimingRecovery(period, window)))
+                chains.append(SlicerChain(modem, f"filter {cutoff:g}, window {window:g}", timing, deframers(),
+                                          seconds_per_d, delay_s))
+            self.groups.append(SlicerGroup(chains))
         self.windows = len(windows)
 
     def demodulate(self, audio: np.ndarray) -> list:
@@ -65,4 +76,4 @@ class FskDemodulator(FrameDemodulator):
         signals = []
         for column, blocker in enumerate(self.dc):
             signals += [blocker.process(filtered[:, column]).astype(np.float32)] * self.windows
-        return self.slicers.process(signals)
+        return [frame for group in self.groups for frame in group.process(signals)]

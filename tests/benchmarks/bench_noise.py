@@ -49,7 +49,8 @@ def main() -> None:
     for block in noise_blocks(args.kind, args.hours, args.seed):
         frames += decoder.process(block)
     frames += decoder.flush()
-    checked = sum(chain.deframer.segments_checked for demod in decoder.demodulators for chain in demod.slicers.chains)
+    checked = sum(chain.deframer.segments_checked for demod in decoder.demodulators
+                  for group in demod.groups for chain in group.chains)
     ax25 = [frame for frame in frames if frame.format == "ax25"]
     hdlc = [frame for frame in frames if frame.format == "hdlc"]
     print(f"{args.hours:g} h of {args.kind} noise, auto ({len(decoder.specs)} modems), seed {args.seed}: "
