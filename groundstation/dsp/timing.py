@@ -79,8 +79,7 @@ class TimingRecovery:
         """
         steps = np.arange(1, self.smooth + 1) * self.period
         extended = np.concatenate([grid[0] - steps[::-1], grid, grid[-1] + steps])
-        lo = np.searchsorted(self._crossings, extended - self.half_window)
-        hi = np.searchsorted(self._crossings, extended + self.half_window)
+        lo, hi = self._window_bounds(extended)
         # Phases relative to the first grid time keep the exponents small however long the stream.
         origin = extended[0]
         crossings = self._crossings - origin
@@ -89,16 +88,31 @@ class TimingRecovery:
         phasors = np.exp(1j * angles) * self._offset_turns(angles)
         cumulative = np.zeros((len(phasors), len(crossings) + 1), np.complex128)
         np.cumsum(phasors, axis=1, out=cumulative[:, 1:])
-        turns = np.conj(self._offset_turns(2 * np.pi / self.period * relative_grid))
-        sums = (cumulative[:, hi] - cumulative[:, lo]) * turns
+        sums = cumulative[:, hi] - cumulative[:, lo]  # still to be turned by exp(2j*pi*offset*g/P): |.| is the same
         strength = np.abs(sums)
         if self.smooth:
             cumulative = np.concatenate([np.zeros((len(sums), 1)), np.cumsum(strength, axis=1)], axis=1)
             strength = cumulative[:, 2 * self.smooth + 1 :] - cumulative[:, : -2 * self.smooth - 1]
         strength[self.clock_offsets == 0.0] *= NOMINAL_PREFERENCE
-        chosen = sums[:, self.smooth : self.smooth + len(grid)][np.argmax(strength, axis=0), np.arange(len(grid))]
+        best = np.argmax(strength, axis=0)
+        inner = slice(self.smooth, self.smooth + len(grid))
+        chosen = sums[:, inner][best, np.arange(len(grid))]
+        chosen = chosen * np.exp(2j * np.pi / self.period * self.clock_offsets[best] * relative_grid[inner])
         # Back to phases of the stream's own clock: exp(2j*pi*t/P) at t = origin.
         return chosen * np.exp(2j * np.pi * (origin / self.period % 1.0))
+
+    def _window_bounds(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Indices in the crossings of each window's start and end (``times`` one period apart, the window
+        ``times +- half_window``). When the window is a whole number of periods the ends are the starts of
+        later windows: one search."""
+        span = 2 * self.half_window / self.period
+        shift = int(round(span))
+        if abs(span - shift) > 1e-9 or shift < 1:
+            return (np.searchsorted(self._crossings, times - self.half_window),
+                    np.searchsorted(self._crossings, times + self.half_window))
+        starts = times[0] - self.half_window + self.period * np.arange(len(times) + shift)
+        bounds = np.searchsorted(self._crossings, starts)
+        return bounds[: len(times)], bounds[shift:]
 
     def _offset_turns(self, angles: np.ndarray) -> np.ndarray:
         """``exp(-1j * offset * angles)`` for every clock offset, one row each.
