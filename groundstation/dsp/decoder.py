@@ -84,7 +84,11 @@ class LevelMeter:
         samples, start_s = block.samples, block.start_s
         count = len(samples) // LEVEL_CHUNK * LEVEL_CHUNK
         if count:
-            power = np.mean(np.abs(samples[:count].reshape(-1, LEVEL_CHUNK)) ** 2, axis=1)
+            chunks = samples[:count]
+            if np.iscomplexobj(chunks):  # |z|^2 as re^2 + im^2 of the interleaved parts (no square root)
+                chunks = np.ascontiguousarray(chunks, np.complex64).view(np.float32)
+            chunks = chunks.astype(np.float32, copy=False).reshape(count // LEVEL_CHUNK, -1)
+            power = np.einsum("ij,ij->i", chunks, chunks) / LEVEL_CHUNK
             times = start_s + (np.arange(len(power)) + 0.5) * LEVEL_CHUNK / block.rate_sps
             self._chunks.append((times, power))
         while self._chunks and self._chunks[0][0][-1] < start_s - self._keep_s:
