@@ -95,7 +95,7 @@ class LevelMeter:
             self._chunks.popleft()
 
     def level_db(self, start_s: float, end_s: float) -> float | None:
-        values = [p[(t >= start_s) & (t <= end_s)] for t, p in self._chunks]
+        values = [p[(t >= start_s) & (t <= end_s)] for t, p in self._chunks if t[-1] >= start_s and t[0] <= end_s]
         values = np.concatenate(values) if values else np.zeros(0)
         if len(values) == 0:
             return None
@@ -163,6 +163,7 @@ class Decoder:
         self.levels = LevelMeter()
         self._pending: dict[bytes, list[RawFrame]] = {}
         self._recent: deque = deque()  # (end_s, data) of emitted frames, for duplicates that arrive late
+        self._recent_ends: dict[bytes, list[float]] = {}  # the same, by content
         self.stats = DecodeStats()
         self._latest: Block | None = None  # the latest input block: its t0 dates the frames
 
@@ -196,7 +197,7 @@ class Decoder:
         return self._emit(float("inf"))
 
     def _add(self, raw: RawFrame) -> None:
-        if any(data == raw.data and abs(end - raw.end_s) < DUPLICATE_WINDOW_S for end, data in self._recent):
+        if any(abs(end - raw.end_s) < DUPLICATE_WINDOW_S for end in self._recent_ends.get(raw.data, ())):
             return
         self._pending.setdefault(raw.data, []).append(raw)
 
@@ -216,8 +217,13 @@ class Decoder:
                 best = min(group, key=lambda s: (s.crc != "ok", s.start_s))
                 out.append(self._record(best))
                 self._recent.append((best.end_s, data))
+                self._recent_ends.setdefault(data, []).append(best.end_s)
         while self._recent and self._recent[0][0] < before_s - 10 * DUPLICATE_WINDOW_S:
-            self._recent.popleft()
+            end, data = self._recent.popleft()
+            ends = self._recent_ends[data]
+            ends.remove(end)
+            if not ends:
+                del self._recent_ends[data]
         out.sort(key=lambda frame: frame.t)
         return out
 

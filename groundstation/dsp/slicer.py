@@ -131,7 +131,10 @@ class SlicerGroup:
         return found
 
     def _overlaps_decoded(self, start_s: float, end_s: float) -> bool:
-        return any(s < end_s and start_s < e for s, e in self._decoded)
+        for s, e in reversed(self._decoded):  # the latest first: a candidate is usually near them
+            if s < end_s and start_s < e:
+                return True
+        return False
 
 
 class FrameDemodulator:
