@@ -5,7 +5,7 @@ The receive filters are low-passes at 0.55, 0.7 and 0.85 times the symbol rate
 transmitted pulse is an NRZ symbol smoothed by the transmitter's own low-pass,
 so the matched filter is a low-pass a little narrower than the symbol rate, and
 several widths cover transmitters that filter more or less. The DC a frequency offset leaves in FM audio is
-removed with a long centred moving average (1024 symbols: short windows are
+removed before the filters with a long centred moving average (1024 symbols: short windows are
 biased by the long runs at the start of a scrambled transmission); the slicer
 level is zero. Timing comes from zero crossings (see ``timing.py``).
 """
@@ -52,9 +52,10 @@ class FskDemodulator(FrameDemodulator):
         taps = np.stack([lowpass_taps(cutoff * baud, decimated_rate, length) for cutoff in cutoffs_bauds], axis=1)
         self.bank = HopFilterBank(taps, 1)
         period = samples_per_symbol
-        self.dc = [DcBlocker(int(DC_WINDOW_SYMBOLS * period)) for _ in cutoffs_bauds]
+        # Before the filters: both are linear, so one DC blocker serves every filter.
+        self.dc = DcBlocker(int(DC_WINDOW_SYMBOLS * period))
         seconds_per_d = 1.0 / decimated_rate
-        delay_s -= ((length - 1) / 2 + self.dc[0].delay) / decimated_rate
+        delay_s -= ((length - 1) / 2 + self.dc.delay) / decimated_rate
         self.latency_s = -delay_s + TimingRecovery.latency_symbols(max(windows)) / baud
         self.rate_sps = rate_sps
         variants = [(cutoff, window) for cutoff in cutoffs_bauds for window in windows]
@@ -70,10 +71,11 @@ class FskDemodulator(FrameDemodulator):
         self.windows = len(windows)
 
     def demodulate(self, audio: np.ndarray) -> list:
-        filtered = self.bank.process(self.decimator.process(audio.astype(np.float32, copy=False)))
+        decimated = self.decimator.process(audio.astype(np.float32, copy=False))
+        filtered = self.bank.process(self.dc.process(decimated).astype(np.float32))
         if len(filtered) == 0:
             return []
         signals = []
-        for column, blocker in enumerate(self.dc):
-            signals += [blocker.process(filtered[:, column]).astype(np.float32)] * self.windows
+        for column in range(filtered.shape[1]):
+            signals += [filtered[:, column]] * self.windows
         return [frame for group in self.groups for frame in group.process(signals)]

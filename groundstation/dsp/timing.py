@@ -79,17 +79,18 @@ class TimingRecovery:
         """
         steps = np.arange(1, self.smooth + 1) * self.period
         extended = np.concatenate([grid[0] - steps[::-1], grid, grid[-1] + steps])
-        lo, hi = self._window_bounds(extended)
         # Phases relative to the first grid time keep the exponents small however long the stream.
         origin = extended[0]
         crossings = self._crossings - origin
         relative_grid = extended - origin
         angles = 2 * np.pi / self.period * crossings
-        phasors = np.exp(1j * angles) * self._offset_turns(angles)
-        cumulative = np.zeros((len(phasors), len(crossings) + 1), np.complex128)
-        np.cumsum(phasors, axis=1, out=cumulative[:, 1:])
-        sums = cumulative[:, hi] - cumulative[:, lo]  # still to be turned by exp(2j*pi*offset*g/P): |.| is the same
-        strength = np.abs(sums)
+        cumulative = np.zeros((len(self.clock_offsets), len(crossings) + 1), np.complex128)
+        phasors = cumulative[:, 1:]
+        np.multiply(np.exp(1j * angles), self._offset_turns(angles), out=phasors)
+        np.cumsum(phasors, axis=1, out=phasors)
+        sums = self._window_differences(cumulative, extended)  # still to be turned by exp(2j*pi*offset*g/P)
+        parts = sums.view(np.float64).reshape(len(sums), -1, 2)
+        strength = np.sqrt(np.einsum("ijk,ijk->ij", parts, parts))  # |sums|, as the turns leave it
         if self.smooth:
             cumulative = np.concatenate([np.zeros((len(sums), 1)), np.cumsum(strength, axis=1)], axis=1)
             strength = cumulative[:, 2 * self.smooth + 1 :] - cumulative[:, : -2 * self.smooth - 1]
@@ -101,18 +102,19 @@ class TimingRecovery:
         # Back to phases of the stream's own clock: exp(2j*pi*t/P) at t = origin.
         return chosen * np.exp(2j * np.pi * (origin / self.period % 1.0))
 
-    def _window_bounds(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Indices in the crossings of each window's start and end (``times`` one period apart, the window
-        ``times +- half_window``). When the window is a whole number of periods the ends are the starts of
-        later windows: one search."""
+    def _window_differences(self, cumulative: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """Sums over each window ``times +- half_window`` (``times`` one period apart) from the cumulative
+        sums of the crossings' phasors. When the window is a whole number of periods, each window's end is a
+        later window's start: one search and one gather."""
         span = 2 * self.half_window / self.period
         shift = int(round(span))
         if abs(span - shift) > 1e-9 or shift < 1:
-            return (np.searchsorted(self._crossings, times - self.half_window),
-                    np.searchsorted(self._crossings, times + self.half_window))
+            lo = np.searchsorted(self._crossings, times - self.half_window)
+            hi = np.searchsorted(self._crossings, times + self.half_window)
+            return np.take(cumulative, hi, axis=1) - np.take(cumulative, lo, axis=1)
         starts = times[0] - self.half_window + self.period * np.arange(len(times) + shift)
-        bounds = np.searchsorted(self._crossings, starts)
-        return bounds[: len(times)], bounds[shift:]
+        at_starts = np.take(cumulative, np.searchsorted(self._crossings, starts), axis=1)
+        return at_starts[:, shift:] - at_starts[:, : len(times)]
 
     def _offset_turns(self, angles: np.ndarray) -> np.ndarray:
         """``exp(-1j * offset * angles)`` for every clock offset, one row each.
