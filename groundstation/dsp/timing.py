@@ -50,6 +50,13 @@ class TimingRecovery:
                  clock_offsets: tuple[float, ...] = CLOCK_OFFSETS) -> None:
         self.period = float(nominal_period)
         self.clock_offsets = np.asarray(clock_offsets, dtype=float)
+        # Offsets as whole multiples (at most 4) of one step, when they are: see _hypothesis_phasors.
+        nonzero = np.abs(self.clock_offsets[self.clock_offsets != 0])
+        step = float(nonzero.min()) if len(nonzero) else 1.0
+        multiples = np.round(self.clock_offsets / step).astype(int)
+        exact = np.allclose(multiples * step, self.clock_offsets, rtol=0, atol=1e-12) and np.abs(multiples).max() <= 4
+        self._offset_step = step if exact else None
+        self._offset_multiples = multiples.tolist()
         # The hypothesis is chosen on its strength averaged over +-smooth grid points (a clock offset lasts a
         # frame; noise does not), so the phase is known that much later.
         self.smooth = int(round(window_symbols)) if len(self.clock_offsets) > 1 else 0
@@ -86,11 +93,10 @@ class TimingRecovery:
         angles = 2 * np.pi / self.period * crossings
         cumulative = np.zeros((len(self.clock_offsets), len(crossings) + 1), np.complex128)
         phasors = cumulative[:, 1:]
-        np.multiply(np.exp(1j * angles), self._offset_turns(angles), out=phasors)
+        self._hypothesis_phasors(angles, phasors)
         np.cumsum(phasors, axis=1, out=phasors)
         sums = self._window_differences(cumulative, extended)  # still to be turned by exp(2j*pi*offset*g/P)
-        parts = sums.view(np.float64).reshape(len(sums), -1, 2)
-        strength = np.sqrt(np.einsum("ijk,ijk->ij", parts, parts))  # |sums|, as the turns leave it
+        strength = np.abs(sums)  # the turns leave it unchanged
         if self.smooth:
             cumulative = np.concatenate([np.zeros((len(sums), 1)), np.cumsum(strength, axis=1)], axis=1)
             strength = cumulative[:, 2 * self.smooth + 1 :] - cumulative[:, : -2 * self.smooth - 1]
@@ -116,23 +122,25 @@ class TimingRecovery:
         at_starts = np.take(cumulative, np.searchsorted(self._crossings, starts), axis=1)
         return at_starts[:, shift:] - at_starts[:, : len(times)]
 
-    def _offset_turns(self, angles: np.ndarray) -> np.ndarray:
-        """``exp(-1j * offset * angles)`` for every clock offset, one row each.
+    def _hypothesis_phasors(self, angles: np.ndarray, out: np.ndarray) -> None:
+        """``exp(1j * angles * (1 - offset))`` for every clock offset into the rows of ``out``.
 
-        Offsets that are whole multiples of one step (the default ones) take one complex exponential and
+        Offsets that are whole multiples of one step (the default ones) take two complex exponentials and
         products (the same values as an exponential a row, at a fraction of the cost).
         """
-        offsets = self.clock_offsets
-        step = np.min(np.abs(offsets[offsets != 0])) if np.any(offsets != 0) else 1.0
-        multiples = np.round(offsets / step)
-        if not np.allclose(multiples * step, offsets, rtol=0, atol=1e-12) or np.max(np.abs(multiples)) > 4:
-            return np.exp(-1j * np.outer(offsets, angles))
-        turn = np.exp(-1j * step * angles)
-        powers = {0: np.ones(len(angles), np.complex128)}
-        for k in range(1, int(np.max(np.abs(multiples))) + 1):
-            powers[k] = powers[k - 1] * turn if k > 1 else turn
-            powers[-k] = np.conj(powers[k])
-        return np.stack([powers[int(k)] for k in multiples])
+        if self._offset_step is None:
+            out[:] = np.exp(1j * np.outer(1.0 - self.clock_offsets, angles))
+            return
+        nominal = np.exp(1j * angles)
+        turn = np.exp(-1j * self._offset_step * angles)  # one step of clock offset
+        powers = [None, turn]
+        for _ in range(2, int(np.max(np.abs(self._offset_multiples))) + 1):
+            powers.append(powers[-1] * turn)
+        for row, k in enumerate(self._offset_multiples):
+            if k == 0:
+                out[row] = nominal
+            else:
+                np.multiply(nominal, powers[k] if k > 0 else np.conj(powers[-k]), out=out[row])
 
     def process(self, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Soft symbols and their times (in ``d``-sample units from the stream start) for the new data."""
