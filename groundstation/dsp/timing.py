@@ -101,10 +101,12 @@ class TimingRecovery:
             cumulative = np.concatenate([np.zeros((len(sums), 1)), np.cumsum(strength, axis=1)], axis=1)
             strength = cumulative[:, 2 * self.smooth + 1 :] - cumulative[:, : -2 * self.smooth - 1]
         strength[self.clock_offsets == 0.0] *= NOMINAL_PREFERENCE
-        best = np.argmax(strength, axis=0)
+        best = _first_argmax_of_rows(strength)
         inner = slice(self.smooth, self.smooth + len(grid))
         chosen = sums[:, inner][best, np.arange(len(grid))]
-        chosen = chosen * np.exp(2j * np.pi / self.period * self.clock_offsets[best] * relative_grid[inner])
+        offset = self.clock_offsets[best]
+        turned = np.flatnonzero(offset)  # the nominal clock needs no turn (and mostly wins)
+        chosen[turned] *= np.exp(2j * np.pi / self.period * offset[turned] * relative_grid[inner][turned])
         # Back to phases of the stream's own clock: exp(2j*pi*t/P) at t = origin.
         return chosen * np.exp(2j * np.pi * (origin / self.period % 1.0))
 
@@ -191,6 +193,22 @@ class TimingRecovery:
         oldest_needed = self._next_grid - self.half_window - self.period - self.lookahead
         self._crossings = self._crossings[np.searchsorted(self._crossings, oldest_needed):]
         return soft, times
+
+
+def _first_argmax_of_rows(values: np.ndarray) -> np.ndarray:
+    """``np.argmax(values, axis=0)`` for a few rows: row by row over contiguous memory (numpy's argmax along
+    the first axis of a C-ordered array strides through it), the first row winning ties as argmax does.
+
+    >>> _first_argmax_of_rows(np.array([[1.0, 5.0, 2.0], [3.0, 5.0, 1.0]])).tolist()
+    [1, 0, 0]
+    """
+    best = np.zeros(values.shape[1], np.intp)
+    best_value = values[0].copy()
+    for row in range(1, len(values)):
+        better = values[row] > best_value
+        best[better] = row
+        np.maximum(best_value, values[row], out=best_value)
+    return best
 
 
 def _interpolate(samples: np.ndarray, positions: np.ndarray) -> np.ndarray:
