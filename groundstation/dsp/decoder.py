@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from groundstation.allocator import one_blas_thread
 from groundstation.dsp.channel import FmChannel, FrequencyShift
 from groundstation.dsp.modems import MODEMS, ModemSpec, decodable
 from groundstation.dsp.slicer import RawFrame
@@ -121,12 +122,14 @@ class Decoder:
     """Feed blocks with :meth:`process`, then :meth:`flush`; both return finished frames in time order.
 
     ``doppler_hz(t_s)`` (seconds from the input start -> Hz) is the satellite's Doppler for IQ inputs;
-    ``offset_hz`` where the signal sits relative to the centre frequency.
+    ``offset_hz`` where the signal sits relative to the centre frequency. Making one keeps numpy's BLAS to
+    one thread for the whole process (:func:`groundstation.allocator.one_blas_thread`).
     """
 
     def __init__(self, rate_sps: float, is_complex: bool, modems: list[str], offset_hz: float = 0.0,
                  doppler_hz: Callable[[np.ndarray], np.ndarray] | None = None, repair: bool = True,
                  half_width_hz: float | None = None) -> None:
+        one_blas_thread()  # the filter banks' products: threads would cost about ten times the CPU
         self.rate_sps = rate_sps
         self.audio_rate_sps = FmChannel.audio_rate_for(rate_sps) if is_complex else rate_sps
         self.specs = modems_for(modems, self.audio_rate_sps)
