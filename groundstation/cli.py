@@ -16,6 +16,7 @@ import sys
 import warnings
 
 from groundstation import __version__
+from groundstation.allocator import keep_freed_memory, one_blas_thread
 from groundstation.commands import (
     catalog,
     check,
@@ -80,14 +81,6 @@ def _configure_logging(verbosity: int) -> None:
     for noisy in ("matplotlib", "PIL", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     warnings.showwarning = _warning_as_log_line
-
-
-def _one_blas_thread() -> None:
-    """numpy's BLAS would start a thread per core for the filter bank's small matrix products: the same wall
-    time for twice the CPU (and a station decoding several streams pays it). One thread, inside the program."""
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1, user_api="blas")
 
 
 def _warning_as_log_line(message, category, filename, lineno, file=None, line=None) -> None:
@@ -165,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         return stop.code if isinstance(stop.code, int) else 2
     _configure_logging(args.verbose + getattr(args, "verbose_after", 0))
     forget_warnings()
-    _one_blas_thread()
+    one_blas_thread()  # the filter banks' small matrix products gain nothing from threads
+    keep_freed_memory()  # no page faults for every block's large arrays
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2

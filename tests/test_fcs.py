@@ -5,7 +5,7 @@ import binascii
 from hypothesis import given
 from hypothesis import strategies as st
 
-from frames.fcs import append_fcs, check_fcs, crc16_x25
+from frames.fcs import append_fcs, check_fcs, crc16_x25, crc16_x25_by_table
 
 
 def _reverse_bits(value: int, width: int) -> int:
@@ -30,7 +30,7 @@ def test_published_check_value():
 
 @given(st.binary(max_size=400))
 def test_agrees_with_independent_implementation(data):
-    assert crc16_x25(data) == crc16_x25_via_stdlib(data)
+    assert crc16_x25(data) == crc16_x25_via_stdlib(data) == crc16_x25_by_table(data)
 
 
 @given(st.binary(min_size=1, max_size=300), st.integers(min_value=0), st.integers(min_value=0, max_value=7))

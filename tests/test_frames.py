@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from frames import Address, Ax25Frame, FrameError, KissDeframer, KissFrame, parse
-from frames.ax25 import has_pid
+from frames.ax25 import has_pid, parse_with_construct
 from frames.kiss import KissCommand, escape, unescape
 
 
@@ -177,6 +177,18 @@ def test_ax25_random_bytes_parse_and_rebuild_or_raise_frame_error(wire):
     except FrameError:
         return
     assert frame.to_bytes() == wire
+
+
+@given(st.binary(max_size=120) | ax25_frames().map(lambda f: f.to_bytes()))
+def test_ax25_parse_agrees_with_the_construct_definition(wire):
+    """from_bytes parses by hand (speed); the construct definition that builds frames is the reference."""
+    try:
+        reference = parse_with_construct(wire)
+    except FrameError:
+        with pytest.raises(FrameError):
+            Ax25Frame.from_bytes(wire)
+        return
+    assert Ax25Frame.from_bytes(wire) == reference
 
 
 kiss_frames = st.builds(KissFrame, port=st.integers(0, 15), command=st.integers(0, 15), data=st.binary(max_size=200))

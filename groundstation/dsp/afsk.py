@@ -64,6 +64,7 @@ class AfskDemodulator(FrameDemodulator):
                         1.0 / decimated_rate, delay_s)
             for gain in gains
         ])
+        self.groups = [self.slicers]
 
     def demodulate(self, audio: np.ndarray) -> list:
         outputs = self.bank.process(self.decimator.process(audio.astype(np.float32, copy=False)))

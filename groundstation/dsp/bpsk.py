@@ -47,6 +47,8 @@ from groundstation.dsp.filters import HopFilterBank, lowpass_taps
 from groundstation.dsp.slicer import (
     DeframerFactory,
     FrameDemodulator,
+    RecordedTiming,
+    ReplayedTiming,
     SlicerChain,
     SlicerGroup,
 )
@@ -111,29 +113,6 @@ def matched_taps(shape, samples_per_symbol: float, length: int) -> np.ndarray:
     return lowpass_taps(float(shape) / samples_per_symbol, 1.0, length)
 
 
-class _RecordedTiming:
-    """A slicer's timing recovery that keeps its last output, for :class:`_ReplayedTiming`."""
-
-    def __init__(self, timing: TimingRecovery) -> None:
-        self.timing = timing
-        self.last = (np.zeros(0, np.float32), np.zeros(0))
-
-    def process(self, d: np.ndarray):
-        self.last = self.timing.process(d)
-        return self.last
-
-
-class _ReplayedTiming:
-    """The timing of a second framing (plain and G3RUH at one bit rate) of the same decision signal: what
-    the first framing's timing just produced, so the symbols are timed once."""
-
-    def __init__(self, source: _RecordedTiming) -> None:
-        self.source = source
-
-    def process(self, d: np.ndarray):
-        return self.source.last
-
-
 class BpskDemodulator(FrameDemodulator):
     """SSB audio (real) or complex baseband blocks in, :class:`RawFrame` out.
 
@@ -181,8 +160,8 @@ class BpskDemodulator(FrameDemodulator):
         for framing, (modem, deframers) in enumerate([(name, make_deframer), *also]):
             chains = []
             for index, (shape, window) in enumerate(slicers):
-                timing = (_ReplayedTiming(self.groups[0].chains[index].timing) if framing
-                          else _RecordedTiming(TimingRecovery(rate2 / baud, window)))
+                timing = (ReplayedTiming(self.groups[0].chains[index].timing) if framing
+                          else RecordedTiming(TimingRecovery(rate2 / baud, window)))
                 chains.append(SlicerChain(modem, f"filter {shape}, window {window:g}", timing, deframers(),
                                           1.0 / rate2, -delay_s))
             self.groups.append(SlicerGroup(chains))

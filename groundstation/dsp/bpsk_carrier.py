@@ -23,6 +23,7 @@ LINE_THRESHOLD = 30.0  # squared-signal line peak over the median of the (whiten
 
 
 WINDOW_BUDGET_BYTES = 32 << 20
+CONVOLVE_MAX_FACTOR = 8  # up to this decimation, convolving at the input rate beats a product of strided windows
 
 
 class Downconverter:
@@ -57,6 +58,7 @@ class Downconverter:
         # correlation form (oldest tap first): tap i multiplies the sample (length - 1 - i) before the output
         bandpass = lowpass * np.exp(1j * omega * (length - 1 - np.arange(length)))
         self._taps = np.stack([bandpass.real, bandpass.imag], axis=1).astype(np.float32)
+        self._reversed = None  # the taps reversed, for convolution
         self._length = length
         # Output m is the window of `length` samples ending at input sample m * factor + factor - 1.
         self._buffer = np.zeros(length - self.factor, np.float32)  # becomes complex with complex input
@@ -108,7 +110,15 @@ class Downconverter:
         return np.interp(freqs_hz, 2 * grid[0] + step * np.arange(len(shape)), shape, left=0.0, right=0.0)
 
     def _windowed(self, buffer: np.ndarray, count: int) -> np.ndarray:
-        """One matrix product: every output's window of input times the taps (filter, shift, decimate)."""
+        """Every output's window of input times the taps (filter, shift, decimate): for a small factor numpy's
+        direct convolution at the input rate, then every ``factor``-th output (faster than the strided
+        windows' product, which copies them); otherwise one matrix product."""
+        if self.factor <= CONVOLVE_MAX_FACTOR:
+            if self._reversed is None:
+                self._reversed = [self._taps[::-1, column].copy() for column in range(self._taps.shape[1])]
+            valid = buffer[: (count - 1) * self.factor + self._length]
+            return np.stack([np.convolve(valid, taps, mode="valid")[:: self.factor] for taps in self._reversed],
+                            axis=1)
         stride = buffer.strides[0]
         windows = np.lib.stride_tricks.as_strided(buffer, (count, self._length), (self.factor * stride, stride),
                                                   writeable=False)

@@ -123,9 +123,13 @@ class FmChannel:
         self.rate_sps = float(rate_sps)
         self.decimation = self.decimation_for(rate_sps)
         self.audio_rate_sps = self.rate_sps / self.decimation
-        self.shifter = FrequencyShift(rate_sps, offset_hz, doppler_hz)
         cutoff_hz = min(half_width_hz, 0.45 * self.audio_rate_sps)
-        self.decimator = Decimator(self.rate_sps, self.decimation, cutoff_hz, TAPS_PER_DECIMATION)
+        # A fixed offset is removed inside the decimating filter (nothing else at the full rate); a Doppler
+        # curve by a frequency shift before it.
+        fold = doppler_hz is None and self.decimation > 1
+        self.shifter = None if fold else FrequencyShift(rate_sps, offset_hz, doppler_hz)
+        self.decimator = Decimator(self.rate_sps, self.decimation, cutoff_hz, TAPS_PER_DECIMATION,
+                                   shift_hz=offset_hz if fold else 0.0)
         self.discriminator = FmDiscriminator(self.audio_rate_sps, deviation_hz)
         #: Seconds by which the audio lags the IQ (the filters' group delay and the AFC's).
         self.delay_s = self.decimator.delay_s
@@ -150,7 +154,8 @@ class FmChannel:
 
     def process(self, block: Block) -> Block:
         """The audio of this IQ block."""
-        baseband = self.decimator.process(self.shifter.process(block).samples)
+        iq = block.samples if self.shifter is None else self.shifter.process(block).samples
+        baseband = self.decimator.process(iq.astype(np.complex64, copy=False))
         if self.afc is not None:
             baseband = self.signal_filter.process(self.afc.process(baseband.astype(np.complex64, copy=False)))[:, 0]
         audio = self.discriminator.process(baseband.astype(np.complex64, copy=False))

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from groundstation.allocator import one_blas_thread
 from groundstation.dsp.channel import FmChannel, FrequencyShift
 from groundstation.dsp.modems import MODEMS, ModemSpec, decodable
 from groundstation.dsp.slicer import RawFrame
@@ -60,6 +61,19 @@ def modems_for(names: list[str], audio_rate_sps: float) -> list[ModemSpec]:
     return specs
 
 
+def _by_bit_rate(specs: list[ModemSpec]) -> list[list[ModemSpec]]:
+    """The modems grouped so that plain and G3RUH at one bit rate (same kind) share one demodulator, in the
+    order of ``specs``.
+
+    >>> [[spec.name for spec in group] for group in _by_bit_rate(modems_for(["auto"], 48000.0))][:3]
+    [['afsk1200'], ['fsk1200', 'fsk1200-g3ruh'], ['fsk4800', 'fsk4800-g3ruh']]
+    """
+    groups: dict[tuple[str, int], list[ModemSpec]] = {}
+    for spec in specs:
+        groups.setdefault((spec.kind, spec.baud), []).append(spec)
+    return list(groups.values())
+
+
 class LevelMeter:
     """Power of the demodulator input in chunks, for a per-frame level in dB (relative to full scale)."""
 
@@ -71,14 +85,18 @@ class LevelMeter:
         samples, start_s = block.samples, block.start_s
         count = len(samples) // LEVEL_CHUNK * LEVEL_CHUNK
         if count:
-            power = np.mean(np.abs(samples[:count].reshape(-1, LEVEL_CHUNK)) ** 2, axis=1)
+            chunks = samples[:count]
+            if np.iscomplexobj(chunks):  # |z|^2 as re^2 + im^2 of the interleaved parts (no square root)
+                chunks = np.ascontiguousarray(chunks, np.complex64).view(np.float32)
+            chunks = chunks.astype(np.float32, copy=False).reshape(count // LEVEL_CHUNK, -1)
+            power = np.einsum("ij,ij->i", chunks, chunks) / LEVEL_CHUNK
             times = start_s + (np.arange(len(power)) + 0.5) * LEVEL_CHUNK / block.rate_sps
             self._chunks.append((times, power))
         while self._chunks and self._chunks[0][0][-1] < start_s - self._keep_s:
             self._chunks.popleft()
 
     def level_db(self, start_s: float, end_s: float) -> float | None:
-        values = [p[(t >= start_s) & (t <= end_s)] for t, p in self._chunks]
+        values = [p[(t >= start_s) & (t <= end_s)] for t, p in self._chunks if t[-1] >= start_s and t[0] <= end_s]
         values = np.concatenate(values) if values else np.zeros(0)
         if len(values) == 0:
             return None
@@ -104,12 +122,14 @@ class Decoder:
     """Feed blocks with :meth:`process`, then :meth:`flush`; both return finished frames in time order.
 
     ``doppler_hz(t_s)`` (seconds from the input start -> Hz) is the satellite's Doppler for IQ inputs;
-    ``offset_hz`` where the signal sits relative to the centre frequency.
+    ``offset_hz`` where the signal sits relative to the centre frequency. Making one keeps numpy's BLAS to
+    one thread for the whole process (:func:`groundstation.allocator.one_blas_thread`).
     """
 
     def __init__(self, rate_sps: float, is_complex: bool, modems: list[str], offset_hz: float = 0.0,
                  doppler_hz: Callable[[np.ndarray], np.ndarray] | None = None, repair: bool = True,
                  half_width_hz: float | None = None) -> None:
+        one_blas_thread()  # the filter banks' products: threads would cost about ten times the CPU
         self.rate_sps = rate_sps
         self.audio_rate_sps = FmChannel.audio_rate_for(rate_sps) if is_complex else rate_sps
         self.specs = modems_for(modems, self.audio_rate_sps)
@@ -128,7 +148,9 @@ class Decoder:
                                      signal_half_width_hz=widest_fm / 2 + SIGNAL_MARGIN_HZ)
         elif not is_complex and (offset_hz or doppler_hz is not None):
             log.warning("--offset and Doppler correction apply to IQ recordings; this input is audio")
-        self.fm_demodulators = [spec.make_demodulator(self.audio_rate_sps, repair) for spec in fm]
+        self.fm_demodulators = [
+            group[0].make_demodulator(self.audio_rate_sps, repair, **self._also(group, repair))
+            for group in _by_bit_rate(fm)]
         options = {}
         if is_complex and ssb:
             self.shift = FrequencyShift(rate_sps, 0.0, doppler_hz)
@@ -136,20 +158,24 @@ class Decoder:
             widest_ssb = max(spec.bandwidth_hz() for spec in ssb)
             search_hz = uncertainty_hz if half_width_hz is None else half_width_hz - widest_ssb / 2
             options = {"carrier_hz": offset_hz, "search_hz": max(search_hz, 600.0)}
-        by_baud: dict[int, list[ModemSpec]] = {}  # plain and G3RUH at one bit rate share one demodulator
-        for spec in ssb:
-            by_baud.setdefault(spec.baud, []).append(spec)
         self.ssb_demodulators = [
             group[0].make_demodulator(rate_sps if is_complex else self.audio_rate_sps, repair,
-                                      also=[(spec.name, spec.deframer_factory(repair)) for spec in group[1:]],
-                                      **options)
-            for group in by_baud.values()]
+                                      **self._also(group, repair), **options)
+            for group in _by_bit_rate(ssb)]
         self.demodulators = self.fm_demodulators + self.ssb_demodulators
         self.levels = LevelMeter()
         self._pending: dict[bytes, list[RawFrame]] = {}
         self._recent: deque = deque()  # (end_s, data) of emitted frames, for duplicates that arrive late
+        self._recent_ends: dict[bytes, list[float]] = {}  # the same, by content
         self.stats = DecodeStats()
         self._latest: Block | None = None  # the latest input block: its t0 dates the frames
+
+    @staticmethod
+    def _also(group: list[ModemSpec], repair: bool) -> dict:
+        """The demodulator options for the framings after the first of ``group`` (none: no option)."""
+        if len(group) == 1:
+            return {}
+        return {"also": [(spec.name, spec.deframer_factory(repair)) for spec in group[1:]]}
 
     def process(self, block: Block) -> list[DecodedFrame]:
         self._latest = block
@@ -174,7 +200,7 @@ class Decoder:
         return self._emit(float("inf"))
 
     def _add(self, raw: RawFrame) -> None:
-        if any(data == raw.data and abs(end - raw.end_s) < DUPLICATE_WINDOW_S for end, data in self._recent):
+        if any(abs(end - raw.end_s) < DUPLICATE_WINDOW_S for end in self._recent_ends.get(raw.data, ())):
             return
         self._pending.setdefault(raw.data, []).append(raw)
 
@@ -194,8 +220,13 @@ class Decoder:
                 best = min(group, key=lambda s: (s.crc != "ok", s.start_s))
                 out.append(self._record(best))
                 self._recent.append((best.end_s, data))
+                self._recent_ends.setdefault(data, []).append(best.end_s)
         while self._recent and self._recent[0][0] < before_s - 10 * DUPLICATE_WINDOW_S:
-            self._recent.popleft()
+            end, data = self._recent.popleft()
+            ends = self._recent_ends[data]
+            ends.remove(end)
+            if not ends:
+                del self._recent_ends[data]
         out.sort(key=lambda frame: frame.t)
         return out
 

@@ -5,7 +5,7 @@ The receive filters are low-passes at 0.55, 0.7 and 0.85 times the symbol rate
 transmitted pulse is an NRZ symbol smoothed by the transmitter's own low-pass,
 so the matched filter is a low-pass a little narrower than the symbol rate, and
 several widths cover transmitters that filter more or less. The DC a frequency offset leaves in FM audio is
-removed with a long centred moving average (1024 symbols: short windows are
+removed before the filters with a long centred moving average (1024 symbols: short windows are
 biased by the long runs at the start of a scrambled transmission); the slicer
 level is zero. Timing comes from zero crossings (see ``timing.py``).
 """
@@ -18,6 +18,8 @@ from groundstation.dsp.filters import DcBlocker, Decimator, HopFilterBank, lowpa
 from groundstation.dsp.slicer import (
     DeframerFactory,
     FrameDemodulator,
+    RecordedTiming,
+    ReplayedTiming,
     SlicerChain,
     SlicerGroup,
 )
@@ -32,10 +34,14 @@ TIMING_WINDOWS = (24.0,)
 
 
 class FskDemodulator(FrameDemodulator):
-    """Audio blocks in (at least 4 samples a symbol), :class:`RawFrame` out."""
+    """Audio blocks in (at least 4 samples a symbol), :class:`RawFrame` out.
+
+    ``also``: more ``(name, make_deframer)`` framings to look for in the same symbols (``fsk9600`` and
+    ``fsk9600-g3ruh`` share the filters and the timing; only the deframers differ).
+    """
 
     def __init__(self, rate_sps: float, make_deframer: DeframerFactory, name: str, baud: float,
-                 windows=TIMING_WINDOWS, cutoffs_bauds=FILTER_CUTOFFS_BAUDS) -> None:
+                 windows=TIMING_WINDOWS, cutoffs_bauds=FILTER_CUTOFFS_BAUDS, also=()) -> None:
         # Many samples a symbol (1200 baud at 48 kHz): low-pass and decimate first, then filter every sample.
         self.decimator = Decimator(rate_sps, int(rate_sps / baud / SAMPLES_PER_SYMBOL_OUT), baud,
                                    DECIMATOR_TAPS_PER_STEP)
@@ -46,23 +52,30 @@ class FskDemodulator(FrameDemodulator):
         taps = np.stack([lowpass_taps(cutoff * baud, decimated_rate, length) for cutoff in cutoffs_bauds], axis=1)
         self.bank = HopFilterBank(taps, 1)
         period = samples_per_symbol
-        self.dc = [DcBlocker(int(DC_WINDOW_SYMBOLS * period)) for _ in cutoffs_bauds]
+        # Before the filters: both are linear, so one DC blocker serves every filter.
+        self.dc = DcBlocker(int(DC_WINDOW_SYMBOLS * period))
         seconds_per_d = 1.0 / decimated_rate
-        delay_s -= ((length - 1) / 2 + self.dc[0].delay) / decimated_rate
+        delay_s -= ((length - 1) / 2 + self.dc.delay) / decimated_rate
         self.latency_s = -delay_s + TimingRecovery.latency_symbols(max(windows)) / baud
         self.rate_sps = rate_sps
-        self.slicers = SlicerGroup([
-            SlicerChain(name, f"filter {cutoff:g}, window {window:g}", TimingRecovery(period, window), make_deframer(),
-                        seconds_per_d, delay_s)
-            for cutoff in cutoffs_bauds for window in windows
-        ])
+        variants = [(cutoff, window) for cutoff in cutoffs_bauds for window in windows]
+        self.groups = []  # one SlicerGroup a framing; the first times the symbols for all
+        for framing, (modem, deframers) in enumerate([(name, make_deframer), *also]):
+            chains = []
+            for index, (cutoff, window) in enumerate(variants):
+                timing = (ReplayedTiming(self.groups[0].chains[index].timing) if framing
+                          else RecordedTiming(TimingRecovery(period, window)))
+                chains.append(SlicerChain(modem, f"filter {cutoff:g}, window {window:g}", timing, deframers(),
+                                          seconds_per_d, delay_s))
+            self.groups.append(SlicerGroup(chains))
         self.windows = len(windows)
 
     def demodulate(self, audio: np.ndarray) -> list:
-        filtered = self.bank.process(self.decimator.process(audio.astype(np.float32, copy=False)))
+        decimated = self.decimator.process(audio.astype(np.float32, copy=False))
+        filtered = self.bank.process(self.dc.process(decimated).astype(np.float32))
         if len(filtered) == 0:
             return []
         signals = []
-        for column, blocker in enumerate(self.dc):
-            signals += [blocker.process(filtered[:, column]).astype(np.float32)] * self.windows
-        return self.slicers.process(signals)
+        for column in range(filtered.shape[1]):
+            signals += [filtered[:, column]] * self.windows
+        return [frame for group in self.groups for frame in group.process(signals)]

@@ -102,21 +102,35 @@ def unstuff(bits: np.ndarray) -> np.ndarray | None:
 
     >>> unstuff(np.array([1, 1, 1, 1, 1, 0, 1], np.uint8)).tolist()
     [1, 1, 1, 1, 1, 1]
+    >>> unstuff(np.array([0, 1, 1, 1, 1, 1, 1], np.uint8)) is None
+    True
     """
-    bits = np.asarray(bits, np.uint8)
-    # length of the run of 1s ending at each position
-    zeros = np.flatnonzero(bits == 0)
-    index = np.arange(len(bits))
-    last_zero = np.full(len(bits), -1)
-    last_zero[zeros] = zeros
-    last_zero = np.maximum.accumulate(last_zero)
-    run = index - last_zero  # 1s ending here (0 where the bit is 0)
-    if np.any(run >= 6):
+    # As bytes 0/1, the rule is a search and replace (left to right, a run of 1s counted from its start).
+    text = np.asarray(bits, np.uint8).tobytes()
+    if _SIX_ONES in text:
         return None
-    # a 0 is stuffed where the five previous bits were 1s
-    previous_run = np.concatenate([[0], run[:-1]])
-    stuffed = (bits == 0) & (previous_run == 5)
-    return bits[~stuffed]
+    return np.frombuffer(text.replace(_STUFFED, _FIVE_ONES), np.uint8)
+
+
+_FIVE_ONES = bytes([1] * 5)
+_SIX_ONES = bytes([1] * 6)
+_STUFFED = _FIVE_ONES + bytes([0])
+
+
+def find_flags(bits: np.ndarray) -> np.ndarray:
+    """Indices where a flag (0, six 1s, 0) starts.
+
+    >>> find_flags(np.array([1, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 0], np.uint8)).tolist()
+    [1, 8]
+    """
+    if len(bits) < 8:
+        return np.zeros(0, np.intp)
+    ones = np.asarray(bits, bool)
+    count = len(ones) - 7
+    found = ~ones[:count] & ~ones[7:]
+    for shift in range(1, 7):
+        found &= ones[shift : shift + count]
+    return np.flatnonzero(found)
 
 
 def pack_bits(bits: np.ndarray) -> bytes:
@@ -204,9 +218,7 @@ class HdlcDeframer:
         frames = []
         start = max(0, self._searched - 7)
         if len(self._bits) - start >= 8:
-            window = np.lib.stride_tricks.sliding_window_view(self._bits[start:], 8)
-            values = window @ (1 << np.arange(8, dtype=np.uint16))
-            flags = start + np.flatnonzero(values == FLAG_VALUE_LSB_FIRST)
+            flags = start + find_flags(self._bits[start:])
             self._searched = len(self._bits) - 7
             if len(flags):
                 frames = self._segments(flags)

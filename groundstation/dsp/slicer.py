@@ -68,6 +68,30 @@ class SlicerChain:
         return [self.raw_frame(frame) for frame in self.deframer.process(soft, times)]
 
 
+class RecordedTiming:
+    """A slicer's timing recovery that keeps its last output, for :class:`ReplayedTiming`."""
+
+    def __init__(self, timing: TimingRecovery) -> None:
+        self.timing = timing
+        self.last = (np.zeros(0, np.float32), np.zeros(0))
+
+    def process(self, d: np.ndarray):
+        self.last = self.timing.process(d)
+        return self.last
+
+
+class ReplayedTiming:
+    """The timing of a second framing (plain and G3RUH at one bit rate) of the same decision signal: what
+    the first framing's timing just produced, so the symbols are timed once (the first framing's group
+    must process each block first)."""
+
+    def __init__(self, source: RecordedTiming) -> None:
+        self.source = source
+
+    def process(self, d: np.ndarray):
+        return self.source.last
+
+
 class SlicerGroup:
     """The slicers of one demodulator; :meth:`process` runs them all on their decision signals, then
     repairs the segments that none of them decoded."""
@@ -107,7 +131,10 @@ class SlicerGroup:
         return found
 
     def _overlaps_decoded(self, start_s: float, end_s: float) -> bool:
-        return any(s < end_s and start_s < e for s, e in self._decoded)
+        for s, e in reversed(self._decoded):  # the latest first: a candidate is usually near them
+            if s < end_s and start_s < e:
+                return True
+        return False
 
 
 class FrameDemodulator:
@@ -121,6 +148,8 @@ class FrameDemodulator:
 
     rate_sps: float
     latency_s: float
+    #: One :class:`SlicerGroup` a framing (plain and G3RUH at one bit rate share the demodulator).
+    groups: list[SlicerGroup]
     _origin_s: float | None = None
 
     def demodulate(self, samples: np.ndarray) -> list[RawFrame]:

@@ -50,6 +50,13 @@ class TimingRecovery:
                  clock_offsets: tuple[float, ...] = CLOCK_OFFSETS) -> None:
         self.period = float(nominal_period)
         self.clock_offsets = np.asarray(clock_offsets, dtype=float)
+        # Offsets as whole multiples (at most 4) of one step, when they are: see _hypothesis_phasors.
+        nonzero = np.abs(self.clock_offsets[self.clock_offsets != 0])
+        step = float(nonzero.min()) if len(nonzero) else 1.0
+        multiples = np.round(self.clock_offsets / step).astype(int)
+        exact = np.allclose(multiples * step, self.clock_offsets, rtol=0, atol=1e-12) and np.abs(multiples).max() <= 4
+        self._offset_step = step if exact else None
+        self._offset_multiples = multiples.tolist()
         # The hypothesis is chosen on its strength averaged over +-smooth grid points (a clock offset lasts a
         # frame; noise does not), so the phase is known that much later.
         self.smooth = int(round(window_symbols)) if len(self.clock_offsets) > 1 else 0
@@ -79,25 +86,64 @@ class TimingRecovery:
         """
         steps = np.arange(1, self.smooth + 1) * self.period
         extended = np.concatenate([grid[0] - steps[::-1], grid, grid[-1] + steps])
-        lo = np.searchsorted(self._crossings, extended - self.half_window)
-        hi = np.searchsorted(self._crossings, extended + self.half_window)
         # Phases relative to the first grid time keep the exponents small however long the stream.
         origin = extended[0]
         crossings = self._crossings - origin
         relative_grid = extended - origin
-        sums = np.empty((len(self.clock_offsets), len(extended)), np.complex128)
-        for row, offset in enumerate(self.clock_offsets):
-            phasors = np.exp(2j * np.pi * crossings * ((1.0 - offset) / self.period))
-            cumulative = np.concatenate([[0], np.cumsum(phasors)])
-            sums[row] = (cumulative[hi] - cumulative[lo]) * np.exp(2j * np.pi * relative_grid * (offset / self.period))
-        strength = np.abs(sums)
+        angles = 2 * np.pi / self.period * crossings
+        cumulative = np.zeros((len(self.clock_offsets), len(crossings) + 1), np.complex128)
+        phasors = cumulative[:, 1:]
+        self._hypothesis_phasors(angles, phasors)
+        np.cumsum(phasors, axis=1, out=phasors)
+        sums = self._window_differences(cumulative, extended)  # still to be turned by exp(2j*pi*offset*g/P)
+        strength = np.abs(sums)  # the turns leave it unchanged
         if self.smooth:
-            cumulative = np.concatenate([np.zeros((len(sums), 1)), np.cumsum(strength, axis=1)], axis=1)
+            cumulative = np.zeros((len(sums), strength.shape[1] + 1))
+            np.cumsum(strength, axis=1, out=cumulative[:, 1:])
             strength = cumulative[:, 2 * self.smooth + 1 :] - cumulative[:, : -2 * self.smooth - 1]
         strength[self.clock_offsets == 0.0] *= NOMINAL_PREFERENCE
-        chosen = sums[:, self.smooth : self.smooth + len(grid)][np.argmax(strength, axis=0), np.arange(len(grid))]
+        best = _first_argmax_of_rows(strength)
+        inner = slice(self.smooth, self.smooth + len(grid))
+        chosen = sums[:, inner][best, np.arange(len(grid))]
+        offset = self.clock_offsets[best]
+        turned = np.flatnonzero(offset)  # the nominal clock needs no turn (and mostly wins)
+        chosen[turned] *= np.exp(2j * np.pi / self.period * offset[turned] * relative_grid[inner][turned])
         # Back to phases of the stream's own clock: exp(2j*pi*t/P) at t = origin.
         return chosen * np.exp(2j * np.pi * (origin / self.period % 1.0))
+
+    def _window_differences(self, cumulative: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """Sums over each window ``times +- half_window`` (``times`` one period apart) from the cumulative
+        sums of the crossings' phasors. When the window is a whole number of periods, each window's end is a
+        later window's start: one search and one gather."""
+        span = 2 * self.half_window / self.period
+        shift = int(round(span))
+        if abs(span - shift) > 1e-9 or shift < 1:
+            lo = np.searchsorted(self._crossings, times - self.half_window)
+            hi = np.searchsorted(self._crossings, times + self.half_window)
+            return np.take(cumulative, hi, axis=1) - np.take(cumulative, lo, axis=1)
+        starts = times[0] - self.half_window + self.period * np.arange(len(times) + shift)
+        at_starts = np.take(cumulative, np.searchsorted(self._crossings, starts), axis=1)
+        return at_starts[:, shift:] - at_starts[:, : len(times)]
+
+    def _hypothesis_phasors(self, angles: np.ndarray, out: np.ndarray) -> None:
+        """``exp(1j * angles * (1 - offset))`` for every clock offset into the rows of ``out``.
+
+        Offsets that are whole multiples of one step (the default ones) take two complex exponentials and
+        products (the same values as an exponential a row, at a fraction of the cost).
+        """
+        if self._offset_step is None:
+            out[:] = np.exp(1j * np.outer(1.0 - self.clock_offsets, angles))
+            return
+        nominal = np.exp(1j * angles)
+        turn = np.exp(-1j * self._offset_step * angles)  # one step of clock offset
+        powers = [None, turn]
+        for _ in range(2, int(np.max(np.abs(self._offset_multiples))) + 1):
+            powers.append(powers[-1] * turn)
+        for row, k in enumerate(self._offset_multiples):
+            if k == 0:
+                out[row] = nominal
+            else:
+                np.multiply(nominal, powers[k] if k > 0 else np.conj(powers[-k]), out=out[row])
 
     def process(self, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Soft symbols and their times (in ``d``-sample units from the stream start) for the new data."""
@@ -123,9 +169,9 @@ class TimingRecovery:
         self._next_grid = grid[-1] + self.period
         angles = np.angle(self._window_sums(grid))
         if self._last_phase is not None:
-            angles = np.unwrap(np.concatenate([[self._last_phase], angles]))[1:]
+            angles = _unwrap(np.concatenate([[self._last_phase], angles]))[1:]
         else:
-            angles = np.unwrap(angles)
+            angles = _unwrap(angles)
         self._last_phase = angles[-1]
         # h(t): how many symbol periods since the boundary phase, minus a half: integers at symbol centres.
         h = (grid - self.period * angles / (2 * np.pi)) / self.period - 0.5
@@ -140,7 +186,7 @@ class TimingRecovery:
             return np.zeros(0, np.float32), np.zeros(0)
         self._next_symbol = int(labels[-1]) + 1
         times = np.interp(labels, h, grid)
-        soft = np.interp(times - self._buffer_start, np.arange(len(self._buffer)), self._buffer).astype(np.float32)
+        soft = _interpolate(self._buffer, times - self._buffer_start)
         # Forget what no future window can reach.
         keep_from = int(max(0, self._next_grid - self.half_window - 2 * self.period - self._buffer_start))
         self._buffer = self._buffer[keep_from:]
@@ -148,3 +194,54 @@ class TimingRecovery:
         oldest_needed = self._next_grid - self.half_window - self.period - self.lookahead
         self._crossings = self._crossings[np.searchsorted(self._crossings, oldest_needed):]
         return soft, times
+
+
+def _unwrap(phases: np.ndarray) -> np.ndarray:
+    """``np.unwrap(phases)`` for a 1-D float64 array (the same operations, without its generic set-up).
+
+    >>> bool(np.array_equal(_unwrap(np.array([0.0, 3.0, -3.0, 0.5, np.pi, -np.pi])),
+    ...                     np.unwrap(np.array([0.0, 3.0, -3.0, 0.5, np.pi, -np.pi]))))
+    True
+    """
+    if len(phases) < 2:
+        return phases.copy()
+    steps = np.diff(phases)
+    wrapped = np.mod(steps + np.pi, 2 * np.pi) - np.pi
+    wrapped[(wrapped == -np.pi) & (steps > 0)] = np.pi
+    correction = wrapped - steps
+    correction[np.abs(steps) < np.pi] = 0
+    out = phases.copy()
+    out[1:] += np.cumsum(correction)
+    return out
+
+
+def _first_argmax_of_rows(values: np.ndarray) -> np.ndarray:
+    """``np.argmax(values, axis=0)`` for a few rows: row by row over contiguous memory (numpy's argmax along
+    the first axis of a C-ordered array strides through it), the first row winning ties as argmax does.
+
+    >>> _first_argmax_of_rows(np.array([[1.0, 5.0, 2.0], [3.0, 5.0, 1.0]])).tolist()
+    [1, 0, 0]
+    """
+    best = np.zeros(values.shape[1], np.intp)
+    best_value = values[0].copy()
+    for row in range(1, len(values)):
+        better = values[row] > best_value
+        best[better] = row
+        np.maximum(best_value, values[row], out=best_value)
+    return best
+
+
+def _interpolate(samples: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """``samples`` linearly interpolated at fractional ``positions`` (within 0 .. len - 1), as float32:
+    ``np.interp(positions, np.arange(len(samples)), samples)`` without its search.
+
+    >>> _interpolate(np.array([0.0, 2.0, 4.0], np.float32), np.array([0.5, 1.25, 2.0])).tolist()
+    [1.0, 2.5, 4.0]
+    """
+    if len(samples) < 2:
+        return np.full(len(positions), samples[0] if len(samples) else 0.0, np.float32)
+    positions = np.clip(positions, 0, len(samples) - 1)
+    index = np.minimum(positions.astype(np.intp), len(samples) - 2)
+    left = samples[index].astype(np.float64)
+    right = samples[index + 1].astype(np.float64)
+    return (left + (right - left) * (positions - index)).astype(np.float32)

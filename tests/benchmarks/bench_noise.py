@@ -37,12 +37,6 @@ def noise_blocks(kind: str, hours: float, seed: int):
         yield Block(samples.astype(np.float32), RATE_SPS, None, None, index * BLOCK_S)
 
 
-def deframers(demodulator) -> list:
-    """Every deframer of one demodulator: its slicer group's, or each of its groups' (BPSK: one a framing)."""
-    groups = getattr(demodulator, "groups", None) or [demodulator.slicers]
-    return [chain.deframer for group in groups for chain in group.chains]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hours", type=float, default=10.0)
@@ -55,7 +49,8 @@ def main() -> None:
     for block in noise_blocks(args.kind, args.hours, args.seed):
         frames += decoder.process(block)
     frames += decoder.flush()
-    checked = sum(deframer.segments_checked for demod in decoder.demodulators for deframer in deframers(demod))
+    checked = sum(chain.deframer.segments_checked for demod in decoder.demodulators
+                  for group in demod.groups for chain in group.chains)
     ax25 = [frame for frame in frames if frame.format == "ax25"]
     hdlc = [frame for frame in frames if frame.format == "hdlc"]
     print(f"{args.hours:g} h of {args.kind} noise, auto ({len(decoder.specs)} modems), seed {args.seed}: "

@@ -1,7 +1,9 @@
 """Benchmark: decoding speed on long files, whole process, beside atest and multimon-ng, in one run.
 
 Run: python tests/benchmarks/bench_speed.py [--minutes-1200 40] [--minutes-9600 5] [--seed N]
-Files: gen_packets audio (48 kHz) with noise at Eb/N0 11 dB (1200) and 9 dB (9600), fresh texts. Each program
+Files: gen_packets audio (48 kHz) with noise at Eb/N0 11 dB (1200) and 9 dB (9600), fresh texts; then IQ: the first
+85 s of the 1200-baud file FM-modulated (3 kHz deviation, 12 kHz off centre, drifting) into 2.048 MS/s cu8, decoded
+with ``--modem afsk1200`` without being told the offset (no peer reads IQ). Each program
 runs as it is installed (no environment variables), one after another; the figure is CPU seconds of the whole
 process and its threads (user + system, from the kernel's accounting of the finished child), the real-time
 factor is audio seconds / CPU seconds, and the frames each program printed are counted.
@@ -21,7 +23,8 @@ import wave
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from peers import _ANSI, add_noise, make_clean, packet_texts  # noqa: E402
+import numpy as np  # noqa: E402
+from peers import _ANSI, add_noise, make_clean, on_air_mask, packet_texts  # noqa: E402
 
 
 def run_counted(command: list[str], frame_pattern: str, stream: str) -> tuple[float, int]:
@@ -72,7 +75,35 @@ def main() -> None:
             for label, command, pattern, stream in runs:
                 cpu_s, frames = run_counted(command, pattern, stream)
                 print(f"| {name} | `{label}` | {cpu_s:.1f} | {seconds / cpu_s:.0f} | {frames} |", flush=True)
+            if baud == 1200:
+                iq_row(folder, clean, noisy, groundstation)
         bpsk_row(folder, args.minutes_9600, groundstation)
+
+
+def iq_row(folder: str, clean_path: str, noisy_path: str, groundstation: list[str], seconds: float = 85.0,
+           rate: int = 2_048_000) -> None:
+    """The 1200-baud noisy audio's first ``seconds`` as FM on 2.048 MS/s cu8 IQ, through ``decode`` (the clean
+    tones' amplitude at 3 kHz deviation, as bench_iq.py)."""
+    from bench_iq import fm_to_cu8
+
+    clean, audio_rate = read_wav_start(clean_path, seconds)
+    audio, _ = read_wav_start(noisy_path, seconds)
+    clean_peak = float(np.sqrt(2 * np.mean(clean[on_air_mask(clean)] ** 2)))
+    path = os.path.join(folder, "iq.cu8")
+    fm_to_cu8(audio, audio_rate, clean_peak, rate, path, seed=4003)
+    cpu_s, frames = run_counted(groundstation + [path, "--samplerate", str(rate), "--modem", "afsk1200"],
+                                r"^\[t=", "stdout")
+    duration = len(audio) / audio_rate
+    print(f"| {rate / 1e6:g} MS/s cu8 IQ, {duration:.0f} s (FM, 12 kHz off) | `groundstation --modem afsk1200` | "
+          f"{cpu_s:.1f} | {duration / cpu_s:.0f} | {frames} |", flush=True)
+    os.remove(path)
+
+
+def read_wav_start(path: str, seconds: float) -> tuple[np.ndarray, int]:
+    """The first ``seconds`` of a 16-bit mono WAV as float64, and its rate."""
+    with wave.open(path) as file:
+        count = min(file.getnframes(), int(seconds * file.getframerate()))
+        return np.frombuffer(file.readframes(count), "<i2").astype(np.float64), file.getframerate()
 
 
 def bpsk_row(folder: str, minutes: float, groundstation: list[str]) -> None:
