@@ -17,6 +17,7 @@ import warnings
 
 from groundstation import __version__
 from groundstation.commands import (
+    campaign,
     catalog,
     check,
     config,
@@ -26,6 +27,7 @@ from groundstation.commands import (
     history,
     listen,
     passes,
+    satnogs,
     serve_rtl_tcp,
     simulate,
     tle,
@@ -33,7 +35,7 @@ from groundstation.commands import (
 from groundstation.errors import UserError
 
 SUBCOMMANDS = (demo, catalog, passes, doppler, simulate, decode, check, listen, serve_rtl_tcp, tle, history,
-               config)
+               config, satnogs, campaign)
 
 
 class _OneLineErrorParser(argparse.ArgumentParser):
