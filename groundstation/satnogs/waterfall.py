@@ -90,6 +90,9 @@ def validated(waterfall: SatnogsWaterfall) -> SatnogsWaterfall:
     if len(waterfall.times_s) != rows or len(waterfall.offsets_hz) != channels:
         raise UserError(f"{where}: {len(waterfall.times_s)} row times and {len(waterfall.offsets_hz)} channel "
                         f"frequencies for {rows} rows of {channels} channels")
+    steps = np.diff(waterfall.offsets_hz)
+    if not np.all(np.isfinite(waterfall.offsets_hz)) or np.any(steps <= 0):
+        raise UserError(f"{where}: the channel frequencies are not finite and increasing")
     low, high = RATE_RANGE_SPS
     if not (np.isfinite(waterfall.rate_sps) and low <= waterfall.rate_sps <= high):
         raise UserError(f"{where}: a band of {waterfall.rate_sps:g} Hz is outside {low:g} to {high:g} Hz")
@@ -98,9 +101,6 @@ def validated(waterfall: SatnogsWaterfall) -> SatnogsWaterfall:
     if waterfall.times_s[0] < -60 or waterfall.times_s[-1] > MAX_DURATION_S:
         raise UserError(f"{where}: the rows span {waterfall.times_s[0]:g} to {waterfall.times_s[-1]:g} s from the "
                         f"start; a SatNOGS observation lasts at most {MAX_DURATION_S / 3600:g} h")
-    steps = np.diff(waterfall.offsets_hz)
-    if not np.all(np.isfinite(waterfall.offsets_hz)) or np.any(steps <= 0):
-        raise UserError(f"{where}: the channel frequencies are not finite and increasing")
     if not np.allclose(steps, waterfall.bin_hz, rtol=0.02):
         raise UserError(f"{where}: channels {float(np.median(steps)):g} Hz apart do not fill the "
                         f"{waterfall.rate_sps:g} Hz band in {channels} channels")
