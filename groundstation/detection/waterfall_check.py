@@ -23,7 +23,7 @@ of :mod:`~groundstation.detection.verdict`. The limit is calibrated by
 injection into the waterfall's own rows (:func:`injected_limit_dbhz`).
 
 >>> round(median_of_max(1), 4), round(median_of_max(5), 3)   # median of the max of M unit exponentials
-(0.6931, 2.033)
+(0.6931, 2.044)
 """
 
 from __future__ import annotations
