@@ -52,6 +52,7 @@ def _client(args):
     if args.scheduler:
         if args.workers:
             raise UserError("--workers is for the local cluster; a scheduler's workers are its own")
+        _reachable(args.scheduler)
         try:
             return Client(args.scheduler, timeout="20s"), None
         except (OSError, TimeoutError, ValueError) as error:
@@ -62,6 +63,22 @@ def _client(args):
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                            dashboard_address=None, scheduler_kwargs={"dashboard": False})
     return Client(cluster), cluster
+
+
+def _reachable(address: str) -> None:
+    """A quick TCP connection to ``tcp://HOST:PORT`` first, so a wrong address fails at once, in one line."""
+    import socket
+    from urllib.parse import urlparse
+
+    parsed = urlparse(address if "://" in address else f"tcp://{address}")
+    if parsed.scheme not in ("tcp", "tls") or not parsed.hostname or not parsed.port:
+        raise UserError(f"--scheduler {address!r}: give tcp://HOST:PORT (a Dask scheduler's address)")
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port), timeout=10):
+            pass
+    except OSError as error:
+        raise UserError(f"--scheduler {address}: cannot connect ({error.strerror or error}); is a dask scheduler "
+                        "running there?") from None
 
 
 def run(args: argparse.Namespace) -> int:

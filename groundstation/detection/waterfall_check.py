@@ -61,6 +61,7 @@ DP_LEVELS = (1, 4)  # followed through a drift of one group a frame
 PASSBAND_SMOOTH_CHANNELS = 33  # the receiver's passband shape: a median this wide across the band
 MASK_HALF_WIDTH_CHANNELS = 8
 MIN_SEARCH_CHANNELS = 32
+MIN_COVERAGE = 0.5  # a rest offset is searched if its track is inside the waterfall's band this much of the time
 STRIP_CHANNELS = 96
 MAX_STRIPS = 8
 MAX_DRIFT_HZ = 300.0
@@ -208,20 +209,26 @@ def check_waterfall(waterfall, centre_hz: float, observation_tracker: Tracker | 
         width = search_bw_hz if search_bw_hz is not None else 10e3
         rest = rest[np.abs(rest - (freq_hz - centre_hz)) <= width]
     ours, obs = row_fraction_ours[rows_above], row_fraction_obs[rows_above]
-    lowest = rest + (centre_hz + rest) * ours.min() - centre_hz * obs.max()
-    highest = rest + (centre_hz + rest) * ours.max() - centre_hz * obs.min()
-    rest = rest[(lowest >= offsets[lo]) & (highest <= offsets[hi - 1])]
+    # where each rest offset is received, row by row; a track may leave the band part of the time (an element
+    # set far from the station's): those rows count as noise, and offsets in the band less than half the time
+    # are not searched
+    received = (rest[None, :] + (centre_hz + rest[None, :]) * ours[:, None] - centre_hz * obs[:, None])
+    inside = (received >= offsets[lo]) & (received <= offsets[hi - 1])
+    coverage = inside.mean(axis=0)
+    keep = coverage >= MIN_COVERAGE
+    rest, received, inside, coverage = rest[keep], received[:, keep], inside[:, keep], coverage[keep]
     if len(rest) < MIN_SEARCH_CHANNELS:
         recorded = f"{(centre_hz + offsets[lo]) / 1e6:.4f} to {(centre_hz + offsets[hi - 1]) / 1e6:.4f} MHz"
         return stop(f"the band searched (with {tracker.name}'s Doppler relative to the observation's element set) "
                     f"was not in the waterfall: it holds {recorded}")
+    noise_value = median_of_max(waterfall.ffts_per_row)
     rows = frames.rows[rows_above]
     for signal in not_this:
         _mask(rows, frames.row_times_unix[rows_above], signal, centre_hz, row_fraction_obs[rows_above], offsets,
-              bin_hz, median_of_max(waterfall.ffts_per_row))
-    received = rest[None, :] + (centre_hz + rest[None, :]) * ours[:, None] - centre_hz * obs[:, None]
+              bin_hz, noise_value)
     where = np.clip(np.rint((received - offsets[0]) / bin_hz).astype(np.int64), lo, hi - 1)
     on_track_rows = np.take_along_axis(rows, where, axis=1)
+    on_track_rows[~inside] = noise_value
     on_track = frames.pool(on_track_rows, rows_above)
     search = TrackSearch(len(rest), levels=LEVELS, dp_levels=DP_LEVELS, expected_frames=len(on_track))
     for frame in on_track:
@@ -241,27 +248,59 @@ def check_waterfall(waterfall, centre_hz: float, observation_tracker: Tracker | 
         result.limit_dbhz = injected_limit_dbhz(on_track_rows, frames, rows_above, search, bin_hz,
                                                 waterfall.ffts_per_row)
     covered = f"{result.seconds_searched:.0f} s above {min_elevation_deg:g} degrees of elevation"
+    if coverage.min() < 1.0:
+        covered += (f"; {np.mean(coverage < 1.0):.0%} of the offsets searched left the waterfall's band part of that "
+                    f"time (in it at least {MIN_COVERAGE:.0%})")
     result.verdict = decide(tracker.name, detected, centre_hz + best_rest_hz, cn0_dbhz, best.pfa, [], not_this,
                             result.limit_dbhz if result.limit_dbhz is not None else float("nan"), result.searched_hz,
                             covered)
     return result
 
 
+RAW_LEVELS = (4, 16)  # channels grouped in the search for any signal (188 Hz, 750 Hz)
+RAW_WINDOW_FRAMES = 20  # 10 s: a carrier on the ground moves at most about 1.7 kHz in that time
+
+
+def raw_search(pooled: np.ndarray, lo: int, hi: int) -> tuple[float, int, float]:
+    """Any signal at all, without a Doppler model: in windows of 10 s, the energy of groups of channels against
+    the other groups of the same window (median and spread). A dynamic-programming path would be pulled
+    towards a strong carrier from everywhere within reach, so none is used here.
+
+    Returns (false-alarm probability over every window, group and level searched, the best position in
+    channels from ``lo``, its z)."""
+    band = pooled[:, lo:hi]
+    windows = max(1, len(band) // RAW_WINDOW_FRAMES)
+    best = (1.0, 0, 0.0)
+    trials = 0
+    for level in RAW_LEVELS:
+        groups = band.shape[1] // level
+        if groups < 32:
+            continue
+        grouped = band[: windows * RAW_WINDOW_FRAMES if len(band) >= RAW_WINDOW_FRAMES else len(band),
+                       : groups * level]
+        grouped = grouped.reshape(windows, -1, groups, level).mean(axis=(1, 3))  # windows x groups
+        median = np.median(grouped, axis=1, keepdims=True)
+        spread = np.median(np.abs(grouped - median), axis=1, keepdims=True) * 1.4826
+        z = (grouped - median) / np.maximum(spread, 1e-12)
+        window, group = np.unravel_index(int(np.argmax(z)), z.shape)
+        trials += z.size
+        if z[window, group] > best[2]:
+            best = (0.0, int((group + 0.5) * level), float(z[window, group]))
+    if trials == 0:
+        return 1.0, 0, 0.0
+    return min(1.0, trials * 0.5 * math.erfc(best[2] / math.sqrt(2))), best[1], best[2]
+
+
 def _attribute(pooled: np.ndarray, frames: _Frames, offsets: np.ndarray, bin_hz: float, centre_hz: float,
                obs_fraction: np.ndarray, tracker: Tracker) -> list[OtherSignal]:
-    """The strongest signal followed without a Doppler model, traced, its station tuning put back, and fitted."""
+    """The strongest signal found without a Doppler model, traced, its station tuning put back, and fitted."""
     lo, hi = frames.lo, frames.hi
-    raw = TrackSearch(hi - lo, levels=DP_LEVELS, dp_levels=DP_LEVELS, expected_frames=len(pooled))
-    for frame in pooled:
-        raw.add(frame[lo:hi])
-    if not raw.levels:
-        return []
-    best = raw.best()
-    if best.pfa >= PFA_DETECT:
+    pfa, column, z = raw_search(pooled, lo, hi)
+    if pfa >= PFA_DETECT:
         return []
     image_db = 10 * np.log10(pooled[:, lo:hi] + 1e-12)
     times_s = frames.frame_times_unix - frames.frame_times_unix[0]
-    columns, seen = trace_waterfall(image_db, times_s, int(best.position_bins), bin_hz)
+    columns, seen = trace_waterfall(image_db, times_s, column, bin_hz)
     if seen.sum() < MIN_TRACE_ROWS:
         return []
     freqs_hz = (centre_hz * (1.0 + obs_fraction) + offsets[lo + columns])[seen]
@@ -272,8 +311,8 @@ def _attribute(pooled: np.ndarray, frames: _Frames, offsets: np.ndarray, bin_hz:
     if described == FLAT and seen.mean() < FLAT_MIN_SEEN:
         described = UNIDENTIFIED
     belongs = bool(ranked and described.startswith(ranked[0].name))
-    log.debug("strongest signal: pfa %.1e, %s", best.pfa, described)
-    return [OtherSignal(best.pfa, best.z, times, freqs_hz, ranked, constant, belongs, described)]
+    log.debug("strongest signal: pfa %.1e, %s", pfa, described)
+    return [OtherSignal(pfa, z, times, freqs_hz, ranked, constant, belongs, described)]
 
 
 def _mask(rows: np.ndarray, row_times: np.ndarray, signal: OtherSignal, centre_hz: float, obs_fraction: np.ndarray,
@@ -311,6 +350,8 @@ def injected_limit_dbhz(on_track_rows: np.ndarray, frames: _Frames, rows_above: 
     position = start_bins[:, None] + drift[:, None] * (progress[None, :] - 0.5)  # trials x rows
     phases = rng.uniform(0, 2 * np.pi, (trials, rows, 6))
     levels = [level for level in DP_LEVELS if level in reference.levels]
+    if not levels:
+        return LIMIT_RANGE_DBHZ[1]
     thresholds = {}
     for level in levels:
         real = reference.result(level)
@@ -331,7 +372,7 @@ def injected_limit_dbhz(on_track_rows: np.ndarray, frames: _Frames, rows_above: 
                 search.add(frame)
             for strip, trial in enumerate(chosen):
                 end = strip * size + position[trial, -1]
-                hits += any(_score_near(search, level, end) > thresholds[level] for level in levels)
+                hits += any(_score_near(search, level, end) > thresholds[level] for level in search.levels)
         return hits / trials
 
     low, high = LIMIT_RANGE_DBHZ

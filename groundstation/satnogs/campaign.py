@@ -107,7 +107,12 @@ def campaign_task(observation_path: str, query: str, tle_files: tuple[str, ...] 
     target, store = _worker_target(query, tuple(tle_files))
     # the element set chosen and its uncertainty go into the result; not a warning a task on a worker's stderr
     logging.getLogger("groundstation.orbits.targets").setLevel(logging.ERROR)
-    result = check_observation_safely(observation_path, target, store, min_elevation_deg, force)
+    try:
+        result = check_observation_safely(observation_path, target, store, min_elevation_deg, force)
+    except Exception as error:  # a bug on one observation: said in its row, the campaign goes on
+        log.exception("%s: internal error", observation_path)
+        result = {"folder": observation_path, "satellite": target.name, "norad": target.norad, "verdict": "ERROR",
+                  "line": f"ERROR: internal error ({type(error).__name__}: {error}); please report it", "exit_code": 1}
     result.setdefault("timing_s", {})["total"] = round(time.perf_counter() - started, 4)
     return result
 

@@ -14,6 +14,7 @@ The answer is a plain dict (JSON), so a Dask worker can send it back and a campa
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 import numpy as np
@@ -70,6 +71,7 @@ def check_observation(observation: Observation, target: Target, store, min_eleva
     from groundstation.satnogs.artifact import read_artifact
     from groundstation.satnogs.datfile import read_dat
 
+    started = time.perf_counter()
     document = _base(observation, target)
     waterfall, centre_hz = None, observation.frequency_hz
     if observation.artifact_path:
@@ -81,6 +83,7 @@ def check_observation(observation: Observation, target: Target, store, min_eleva
         waterfall, centre_hz = read_dat(observation.dat_path)
         centre_hz = observation.frequency_hz or centre_hz
         document["artifact"] = observation.dat_path
+    read_s = time.perf_counter() - started
     start = waterfall.start if waterfall is not None else observation.start
     if start is None:
         return _finish(document, cannot_tell("the observation's start time is unknown"))
@@ -106,6 +109,7 @@ def check_observation(observation: Observation, target: Target, store, min_eleva
         document.update(result.to_json())
         document["satellite"] = target.name
         document["exit_code"] = EXIT_CODES[result.verdict.name]
+        document["timing_s"] = {"read": round(read_s, 4), "search": round(time.perf_counter() - started - read_s, 4)}
         return document
     if observation.audio_path and observation.fm_audio:
         quieting = fm_quieting_db(observation.audio_path)
