@@ -77,3 +77,35 @@ def test_bad_artefacts_are_one_line_errors(observations, tmp_path, run_cli):
     short.write_bytes(b"2024-06-12T14:22:00.000000Z")
     with pytest.raises(UserError, match="52-byte header"):
         read_dat(str(short))
+
+
+def test_the_stated_limit_is_what_the_search_finds(tmp_path):
+    """NO SIGNAL DETECTED's limit against SIMULATED carriers on the same pass: found 1.5 dB above it, not
+    2.5 dB below it (the simulator's carriers, through the station's correction and the waterfall sink)."""
+    from datetime import datetime, timedelta, timezone
+
+    from groundstation.detection.waterfall_check import check_waterfall
+    from groundstation.orbits.elements import ElementStore
+    from groundstation.orbits.orbit import Tracker
+    from groundstation.orbits.station import Station
+    from groundstation.satnogs.synthetic import simulated_waterfall
+
+    store = ElementStore.bundled()
+    station = Station(37.57, 126.98, 38.0)
+    day = datetime(2024, 6, 12, tzinfo=timezone.utc)
+    ours = Tracker(store.nearest(58400, day), station, "Malligyong-1")
+    station_set = Tracker([s for s in store.for_norad(58400) if s.epoch < ours.element_set.epoch][-1], station)
+    one_pass = next(p for p in ours.passes(day, day + timedelta(days=1)) if p.max_elevation_deg > 20)
+    start = one_pass.tca - timedelta(seconds=30)
+    silent = simulated_waterfall(ours, station_set, start, 60, 435e6, "silent", 0, seed=21)
+    limit = check_waterfall(silent, 435e6, station_set, ours).limit_dbhz
+    assert 3 < limit < 20
+
+    def found(cn0_dbhz: float) -> int:
+        verdicts = [check_waterfall(simulated_waterfall(ours, station_set, start, 60, 435e6, "carrier", cn0_dbhz,
+                                                        seed=40 + trial, offset_hz=(trial - 2) * 3000.0),
+                                    435e6, station_set, ours).verdict.name for trial in range(5)]
+        return verdicts.count("TRANSMITTING")
+
+    assert found(limit + 1.5) >= 4
+    assert found(limit - 2.5) <= 1

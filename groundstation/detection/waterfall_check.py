@@ -329,12 +329,12 @@ def injected_limit_dbhz(on_track_rows: np.ndarray, frames: _Frames, rows_above: 
                         bin_hz: float, ffts_per_row: int) -> float:
     """The C/N0 (dB-Hz) of a carrier drifting up to +-300 Hz that this search finds 90 % of the time.
 
-    Carriers are added to strips of the on-track rows (the waterfall's own noise): in each row, the channels
-    near the carrier get ``|sqrt(row) e^(i phase) + a sinc(channel - position)|^2`` with ``a^2`` the carrier's
-    power in one FFT (``C/N0 / channel width``, no window). Adding to the held maximum, not to each FFT
-    before the maximum, understates a weak carrier slightly: the limit errs high (safe). The strips are
-    pooled and searched as the real search was; a carrier counts as found if its score passes the threshold
-    the real search's own noise statistics set. Bisection to 0.25 dB."""
+    Carriers are added to strips of the on-track rows (the waterfall's own noise), in each row to the
+    channels near the carrier, as :func:`_add_carrier` models a max-hold; ``a^2``, the carrier's power in one
+    FFT, is ``C/N0 / channel width`` (no window), times ``sinc^2`` of the distance from the channel's centre.
+    The strips are pooled and searched as the real search was; a carrier counts as found if its score passes
+    the threshold the real search's own noise statistics set. Bisection to 0.25 dB (the same random carriers
+    at every C/N0)."""
     rest_bins = on_track_rows.shape[1]
     size = min(STRIP_CHANNELS, rest_bins)
     count = int(max(1, min(MAX_STRIPS, rest_bins // size)))
@@ -365,7 +365,8 @@ def injected_limit_dbhz(on_track_rows: np.ndarray, frames: _Frames, rows_above: 
             chosen = np.arange(half, trials, 2)
             injected = strips.copy()
             for strip, trial in enumerate(chosen):
-                _add_carrier(injected, strip * size, position[trial], phases[trial], amplitude)
+                _add_carrier(injected, strip * size, position[trial], phases[trial], amplitude, ffts_per_row,
+                             np.random.default_rng([LIMIT_SEED, trial]))
             pooled = frames.pool(injected, rows_above)
             search = TrackSearch(width, levels=levels, dp_levels=levels, move_penalty=MOVE_PENALTY, keep_paths=False)
             for frame in pooled:
@@ -387,16 +388,24 @@ def injected_limit_dbhz(on_track_rows: np.ndarray, frames: _Frames, rows_above: 
     return high
 
 
-def _add_carrier(rows: np.ndarray, column_offset: int, position: np.ndarray, phases: np.ndarray,
-                 amplitude: float) -> None:
+def _add_carrier(rows: np.ndarray, column_offset: int, position: np.ndarray, phases: np.ndarray, amplitude: float,
+                 ffts: int, rng: np.random.Generator) -> None:
+    """A carrier at fractional channel ``position`` (one a row) into max-hold rows of ``ffts`` FFTs each.
+
+    A held value ``v`` is the largest of ``ffts`` FFTs of noise; given that, the other ``ffts - 1`` are
+    exponential below ``v``. Each is drawn so, the carrier is added to all of them with a random phase, and
+    the largest is held again: the max-hold of noise plus carrier, from this waterfall's own noise."""
     index = np.arange(len(position))
     base = np.floor(position).astype(np.int64) - 2
     for column in range(6):
         channel = base + column
         carrier = amplitude * np.abs(np.sinc(channel - position))
         where = column_offset + np.clip(channel, 0, None)
-        noise = np.sqrt(rows[index, where].astype(np.float64)) * np.exp(1j * phases[:, column])
-        rows[index, where] = np.abs(noise + carrier) ** 2
+        held = rows[index, where].astype(np.float64)
+        others = -np.log1p(-rng.uniform(0, 1, (ffts - 1, len(held))) * -np.expm1(-held))  # exponential below held
+        powers = np.vstack([held[None, :], others])
+        phase = phases[:, column][None, :] + rng.uniform(0, 2 * np.pi, powers.shape)
+        rows[index, where] = np.max(np.abs(np.sqrt(powers) * np.exp(1j * phase) + carrier), axis=0) ** 2
 
 
 def _score_near(search: TrackSearch, level: int, bin_position: float, reach_groups: int = 2) -> float:
