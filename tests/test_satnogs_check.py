@@ -109,3 +109,30 @@ def test_the_stated_limit_is_what_the_search_finds(tmp_path):
 
     assert found(limit + 1.5) >= 4
     assert found(limit - 2.5) <= 1
+
+
+def test_fm_audio_quieting_grows_with_the_signal(tmp_path):
+    """What FM audio can tell: a strong SIMULATED FM beacon quiets the discriminator's noise, a weak one not."""
+    from datetime import datetime, timedelta, timezone
+
+    import soundfile
+
+    from groundstation.orbits.elements import ElementStore
+    from groundstation.orbits.orbit import Tracker
+    from groundstation.orbits.station import Station
+    from groundstation.satnogs.checking import fm_quieting_db
+    from groundstation.satnogs.synthetic import simulated_fm_audio
+
+    store = ElementStore.bundled()
+    day = datetime(2024, 6, 12, tzinfo=timezone.utc)
+    tracker = Tracker(store.nearest(58400, day), Station(37.57, 126.98, 38.0))
+    tca = next(p for p in tracker.passes(day, day + timedelta(days=1)) if p.max_elevation_deg > 20).tca
+    quieting = {}
+    for cn0_dbhz in (25.0, 60.0):
+        audio = simulated_fm_audio(tracker, tca, 20, 435e6, cn0_dbhz, seed=3)
+        path = tmp_path / f"satnogs_1_{cn0_dbhz:.0f}.ogg"
+        with soundfile.SoundFile(path, "w", 48000, 1, format="OGG", subtype="VORBIS") as out:
+            for first in range(0, len(audio), 1 << 14):
+                out.write(audio[first : first + (1 << 14)])
+        quieting[cn0_dbhz] = fm_quieting_db(str(path))
+    assert quieting[25.0] < 1.0 < 3.0 < quieting[60.0]
