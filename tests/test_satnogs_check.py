@@ -136,3 +136,30 @@ def test_fm_audio_quieting_grows_with_the_signal(tmp_path):
                 out.write(audio[first : first + (1 << 14)])
         quieting[cn0_dbhz] = fm_quieting_db(str(path))
     assert quieting[25.0] < 1.0 < 3.0 < quieting[60.0]
+
+
+def test_a_dat_waterfall_or_only_a_picture(observations, tmp_path, run_cli):
+    """The station's .dat in place of the artefact gives the same verdict; a folder with only the PNG cannot tell."""
+    import shutil
+    from pathlib import Path
+
+    from PIL import Image, PngImagePlugin
+
+    carrier = Path(observations["carrier"])
+    artifact = read_artifact(str(next(carrier.glob("*.h5"))))
+    with_dat = tmp_path / "with_dat"
+    with_dat.mkdir()
+    shutil.copy(carrier / "metadata.json", with_dat)
+    write_dat(str(with_dat / "waterfall.dat"), artifact.waterfall, artifact.frequency_hz)
+    from_dat = run_cli("check", with_dat, "--sat", "58400")
+    assert from_dat.code == 0 and from_dat.out.splitlines()[-1].startswith("TRANSMITTING"), from_dat.err
+    only_png = tmp_path / "only_png"
+    only_png.mkdir()
+    shutil.copy(carrier / "metadata.json", only_png)
+    info = PngImagePlugin.PngInfo()
+    info.add_text("satnogs:wf-dat", json.dumps({"timestamp": "2024-06-01T00:10:09.540000Z", "nchan": "1024",
+                                                 "samp_rate": "48000", "nfft_per_row": "5",
+                                                 "center_freq": "435000000", "endianness": "1"}))
+    Image.new("RGB", (8, 8)).save(only_png / "waterfall_1.png", pnginfo=info)
+    from_png = run_cli("check", only_png, "--sat", "58400")
+    assert from_png.code == 5 and "picture" in from_png.out

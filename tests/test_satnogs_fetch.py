@@ -11,6 +11,7 @@ import threading
 import urllib.parse
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from support import free_port
@@ -150,3 +151,46 @@ def test_the_lister_waits_as_retry_after_says(server, tmp_path):
     assert len(records) == COUNT and len({r["id"] for r in records}) == COUNT
     assert waits == [1.0]  # the Retry-After of the one 429
     assert client.throttled == 1
+
+
+def test_fetched_observations_are_checked(tmp_path, run_cli):
+    """fetch then check: the server gives a SIMULATED observation's record and its HDF5 artefact."""
+    from groundstation.satnogs.synthetic import build_simulated_campaign
+
+    made = build_simulated_campaign(str(tmp_path / "made"), {"carrier": 1, "silent": 1}, seed=2)
+    records = []
+    for folder in made:
+        with open(f"{folder}/metadata.json") as file:
+            records.append({key: value for key, value in json.load(file).items() if key != "files"})
+
+    class Served(FakeSatnogs):
+        def do_GET(self):  # noqa: N802
+            url = urllib.parse.urlparse(self.path)
+            if url.path == "/api/observations/":
+                return self._send(200, json.dumps(records).encode(), {"Content-Type": "application/json"})
+            if url.path == "/api/artifacts/":
+                identifier = dict(urllib.parse.parse_qsl(url.query))["network_obs_id"]
+                base = f"http://127.0.0.1:{self.server.server_port}"
+                return self._send(200, json.dumps([{"artifact_file": f"{base}/h5/{identifier}"}]).encode())
+            if url.path.startswith("/h5/"):
+                identifier = url.path.rsplit("/", 1)[1]
+                folder = next(path for path in made if path.endswith(identifier))
+                return self._send(200, Path(f"{folder}/artifact_{identifier}.h5").read_bytes())
+            return self._send(404, b"")
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Served)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{httpd.server_port}"
+        out = tmp_path / "fetched"
+        result = run_cli("satnogs", "fetch", "--norad", NORAD, "--out", out, "--token", TOKEN, "--network-url", base,
+                         "--db-url", base, "--page-interval", "0")
+        assert result.code == 0, result.err
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    verdicts = {}
+    for record_ in records:
+        checked = run_cli("check", out / str(record_["id"]), "--sat", NORAD, "--format", "json")
+        verdicts[record_["groundstation:scenario"]] = json.loads(checked.out)["verdict"]
+    assert verdicts == {"carrier": "TRANSMITTING", "silent": "NO SIGNAL DETECTED"}
