@@ -120,6 +120,9 @@ def test_fetch_lists_three_pages_through_a_429_downloads_everything_and_a_second
     assert second.code == 0, second.err
     assert FakeSatnogs.hits == before  # nothing asked of the server at all
     assert "0 files downloaded" in second.out and f"{3 * COUNT} already there" in second.out
+    refreshed = run_cli(*options, "--refresh")
+    assert refreshed.code == 0 and "0 files downloaded" in refreshed.out
+    assert FakeSatnogs.hits["/api/observations/"] == before["/api/observations/"] + 3  # the pages asked again
 
 
 def test_a_cut_file_is_downloaded_again(server, tmp_path, run_cli):

@@ -34,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fetch.add_argument("--db-url", default=None, metavar="URL", help="default https://db.satnogs.org")
     fetch.add_argument("--page-interval", type=finite_float("--page-interval", 0, 3600, "s"), metavar="S",
                        help="seconds between API requests (default: the network's limit, 60 s, or 15 s with a token)")
+    fetch.add_argument("--refresh", action="store_true",
+                       help="list again (new observations, new vetting); files already there are not downloaded again")
     fetch.add_argument("--no-audio", action="store_true", help="skip the audio files")
     fetch.add_argument("--no-pictures", action="store_true", help="skip the waterfall PNGs")
     fetch.set_defaults(func=run_fetch)
@@ -67,7 +69,7 @@ def run_fetch(args: argparse.Namespace) -> int:
 
     report = fetch_observations(args.out, args.norad, args.network_url or NETWORK_URL, args.db_url or DB_URL,
                                 args.token, start, end, args.page_interval, audio=not args.no_audio,
-                                pictures=not args.no_pictures, progress=progress)
+                                pictures=not args.no_pictures, progress=progress, refresh=args.refresh)
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     print(f"{report.observations} observations of NORAD {args.norad}: {len(report.downloaded)} files downloaded, "

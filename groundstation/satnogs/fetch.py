@@ -93,11 +93,11 @@ def _known_files(folder: str) -> dict:
 def fetch_observations(out: str, norad: int, network_url: str, db_url: str, token: str | None = None,
                        start: str | None = None, end: str | None = None, page_interval_s: float | None = None,
                        downloads_at_once: int = DOWNLOADS_AT_ONCE, audio: bool = True, pictures: bool = True,
-                       progress=None) -> FetchReport:
+                       progress=None, refresh: bool = False) -> FetchReport:
     """List every observation of ``norad`` and download what is missing into ``out/<id>/``."""
     os.makedirs(out, exist_ok=True)
     client = ApiClient(os.path.join(out, CACHE_FOLDER), token, page_interval_s)
-    records = list_observations(client, network_url, norad, start, end)
+    records = list_observations(client, network_url, norad, start, end, refresh=refresh)
     report = FetchReport(observations=len(records))
     plans = []  # (folder, record, [(url, name)])
     for record in records:
@@ -152,7 +152,7 @@ def fetch_observations(out: str, norad: int, network_url: str, db_url: str, toke
         document = dict(record, files=files)
         metadata_path = os.path.join(folder, METADATA_NAME)
         os.makedirs(folder, exist_ok=True)
-        if known != files or not os.path.isfile(metadata_path):
+        if known != files or refresh or not os.path.isfile(metadata_path):
             with atomic_write(metadata_path, "w", option="--out") as file:
                 json.dump(document, file, indent=1)
     report.api_requests, report.throttled = client.requests, client.throttled

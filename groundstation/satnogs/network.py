@@ -100,10 +100,11 @@ class ApiClient:
                 self.sleep(wait)
         self._last = time.monotonic()
 
-    def get_json(self, url: str, authorised: bool = False, cache: bool = True):
-        """(JSON body, Link header's next URL) of ``url``, from the cache if this URL was fetched before."""
+    def get_json(self, url: str, authorised: bool = False, cache: bool = True, refresh: bool = False):
+        """(JSON body, Link header's next URL) of ``url``, from the cache if this URL was fetched before (unless
+        ``refresh``: asked again, and the cache updated)."""
         path = self._cache_path(url)
-        if cache and os.path.isfile(path):
+        if cache and not refresh and os.path.isfile(path):
             with open(path, encoding="utf-8") as file:
                 stored = json.load(file)
             return stored["body"], stored.get("next")
@@ -162,13 +163,14 @@ def observations_url(network_url: str, norad: int, start: str | None = None, end
 
 
 def list_observations(client: ApiClient, network_url: str, norad: int, start: str | None = None,
-                      end: str | None = None, max_pages: int = 100_000) -> list[dict]:
-    """Every observation record, page after page (each page cached)."""
+                      end: str | None = None, max_pages: int = 100_000, refresh: bool = False) -> list[dict]:
+    """Every observation record, page after page (each page cached; ``refresh``: the pages asked again, for
+    observations made or vetted since)."""
     url = observations_url(network_url, norad, start, end)
     records: list[dict] = []
     seen = set()
     for _ in range(max_pages):
-        page, url = client.get_json(url)
+        page, url = client.get_json(url, refresh=refresh)
         if not isinstance(page, list):
             raise UserError(f"{network_url}: an observations page is not a JSON list")
         for record in page:
