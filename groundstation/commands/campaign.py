@@ -97,14 +97,18 @@ def run(args: argparse.Namespace) -> int:
 
     if not os.path.isdir(args.folder):
         raise UserError(f"{args.folder}: not a folder (give the folder satnogs fetch wrote)")
-    (target,), _store = targets_from(args)
+    (target,), store = targets_from(args)
     paths = find_observations(args.folder)
     if not paths:
         raise UserError(f"{args.folder}: no observation folders (folders with metadata.json) in it")
     refuse_same_file({"--plot": args.plot}, [os.path.join(path, "metadata.json") for path in paths] + list(args.tle))
     tle_files = tuple(os.path.abspath(path) for path in args.tle)
+    from groundstation import __version__
+
+    sets = store.for_norad(target.norad)
     options = {"norad": target.norad, "tle": [[path, os.stat(path).st_mtime_ns] for path in tle_files],
-               "min_elevation_deg": args.min_elevation, "force": args.force}
+               "element_sets": [len(sets), sets[-1].epoch.isoformat() if sets else None],
+               "min_elevation_deg": args.min_elevation, "force": args.force, "version": __version__}
     cache = ResultCache(args.folder, target.norad, options)
     opened = []
 
