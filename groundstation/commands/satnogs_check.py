@@ -15,16 +15,16 @@ def run_satnogs_check(args: argparse.Namespace) -> int:
     from groundstation.satnogs.checking import check_observation
     from groundstation.satnogs.observation import load_observation
 
-    if args.report or args.freq is not None:
-        raise UserError(f"{args.recording}: --report and --freq are for IQ recordings; a SatNOGS observation is "
-                        "searched over its whole waterfall")
+    if args.report:
+        raise UserError(f"{args.recording}: --report is for IQ recordings (a SatNOGS observation has its own "
+                        "waterfall picture)")
     observation = load_observation(args.recording)
     if args.station or args.station_file:
         from groundstation.commands.common import station_from
 
         observation.station = station_from(args)
     (target,), store = targets_from(args)
-    result = check_observation(observation, target, store, args.min_elevation, args.force)
+    result = check_observation(observation, target, store, args.min_elevation, args.force, args.freq, args.search_bw)
     if "element_set" in result:
         print(f"groundstation: {result['element_set']}", file=sys.stderr)
     if args.format == "json":

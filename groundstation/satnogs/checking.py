@@ -65,8 +65,9 @@ def _finish(document: dict, verdict) -> dict:
 
 
 def check_observation(observation: Observation, target: Target, store, min_elevation_deg: float = 0.0,
-                      force: bool = False) -> dict:
-    """The verdict on ``observation`` for ``target`` (element sets from ``store``), as a JSON-ready dict."""
+                      force: bool = False, freq_hz: float | None = None, search_bw_hz: float = 10e3) -> dict:
+    """The verdict on ``observation`` for ``target`` (element sets from ``store``), as a JSON-ready dict;
+    ``freq_hz`` +- ``search_bw_hz``: the rest frequencies to search (default: the whole waterfall)."""
     from groundstation.detection.waterfall_check import check_waterfall
     from groundstation.satnogs.artifact import read_artifact
     from groundstation.satnogs.datfile import read_dat
@@ -105,7 +106,7 @@ def check_observation(observation: Observation, target: Target, store, min_eleva
         if obs_tracker is None:
             log.warning("observation %s: no TLE in its record; taking the waterfall as not Doppler-corrected",
                         observation.id)
-        result = check_waterfall(waterfall, centre_hz, obs_tracker, tracker, min_elevation_deg)
+        result = check_waterfall(waterfall, centre_hz, obs_tracker, tracker, min_elevation_deg, freq_hz, search_bw_hz)
         document.update(result.to_json())
         document["satellite"] = target.name
         document["exit_code"] = EXIT_CODES[result.verdict.name]

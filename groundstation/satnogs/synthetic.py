@@ -34,7 +34,7 @@ THERMAL_NOISE_DBM_HZ = -174.0
 
 
 def _config(truth: Tracker, start: datetime, duration_s: float, freq_hz: float, scenario: str, cn0_dbhz: float,
-            seed: int, rate_sps: float, offset_hz: float, terrestrial_offset_hz: float):
+            seed: int, rate_sps: float, offset_hz: float, terrestrial_offset_hz: float, drift_hz: float = 0.0):
     from groundstation.dsp.modems import modem
     from groundstation.simulation.simulator import SimulationConfig
 
@@ -43,21 +43,22 @@ def _config(truth: Tracker, start: datetime, duration_s: float, freq_hz: float, 
         interferer = (terrestrial_offset_hz, cn0_dbhz + THERMAL_NOISE_DBM_HZ + NOISE_FIGURE_DB)
     name = {"carrier": "cw", "fm-audio": "afsk1200"}.get(scenario, "none")
     return SimulationConfig(truth, start, duration_s, freq_hz + offset_hz, modem(name), rate_sps, offset_hz=offset_hz,
-                            cn0_dbhz=cn0_dbhz, noise_figure_db=NOISE_FIGURE_DB, interferer=interferer, seed=seed)
+                            drift_hz=drift_hz, cn0_dbhz=cn0_dbhz, noise_figure_db=NOISE_FIGURE_DB, interferer=interferer,
+                            seed=seed)
 
 
 def simulated_waterfall(truth: Tracker, station_set: Tracker | None, start: datetime, duration_s: float,
                         freq_hz: float, scenario: str, cn0_dbhz: float, seed: int = 0, offset_hz: float = 0.0,
                         terrestrial_offset_hz: float = 3000.0, rate_sps: float = 48000.0, channels: int = 1024,
-                        ffts_per_row: int = 5, path: str = "") -> SatnogsWaterfall:
+                        ffts_per_row: int = 5, path: str = "", drift_hz: float = 0.0) -> SatnogsWaterfall:
     """The waterfall a station tuned to ``freq_hz`` along ``station_set``'s Doppler would record (None: no
     correction). ``scenario``: ``carrier`` (on ``freq_hz + offset_hz`` with ``truth``'s Doppler), ``silent``,
     ``terrestrial`` (a carrier on the ground at ``freq_hz + terrestrial_offset_hz``); ``cn0_dbhz`` at closest
-    approach (the terrestrial carrier's, constant)."""
+    approach (the terrestrial carrier's, constant); ``drift_hz``: the transmitter's drift over the observation."""
     from groundstation.simulation.simulator import pass_simulator
 
     config = _config(truth, start, duration_s, freq_hz, scenario, cn0_dbhz, seed, rate_sps, offset_hz,
-                     terrestrial_offset_hz)
+                     terrestrial_offset_hz, drift_hz)
     simulator = pass_simulator(config)
     grid_s = np.arange(0.0, duration_s + 2.0, 1.0)
     station_fraction = (np.zeros(len(grid_s)) if station_set is None
