@@ -5,6 +5,12 @@ the files (waterfall artefact from SatNOGS DB with a token, audio, waterfall pic
 at a time, each to a temporary file that is renamed into place only when its size matches the server's
 ``Content-Length``. ``metadata.json`` (the record, and ``files``: name -> bytes) is written last, so a
 second run skips every file already there at its recorded size and downloads nothing new.
+
+>>> _file_name("https://network.satnogs.org/media/data_obs/2024/6/12/1/9183756/satnogs_9183756_2024-06-12T14-22-01.ogg",
+...            "x.ogg")
+'satnogs_9183756_2024-06-12T14-22-01.ogg'
+>>> _file_name("https://db.example/media/..%2F..%2Fetc%2Fpasswd", "artifact_1.h5")   # never a path out
+'_.._2F.._2Fetc_2Fpasswd'
 """
 
 from __future__ import annotations
