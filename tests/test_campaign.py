@@ -102,3 +102,9 @@ def test_a_bad_scheduler_address_is_one_line(run_cli, simulated_campaign):
     shutil.rmtree(simulated_campaign / CACHE_FOLDER, ignore_errors=True)
     result = run_cli("campaign", simulated_campaign, "--sat", "58400", "--scheduler", f"tcp://127.0.0.1:{free_port()}")
     assert result.code == 2 and "cannot connect" in result.err
+
+
+def test_observations_of_another_object_are_left_out(run_cli, simulated_campaign):
+    result = run_cli("campaign", simulated_campaign, "--sat", "41332")
+    assert result.code == 2 and "no observation folders of NORAD 41332" in result.err
+    assert f"{sum(COUNTS.values())} observations of other objects left out" in result.err

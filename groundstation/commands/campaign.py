@@ -98,9 +98,10 @@ def run(args: argparse.Namespace) -> int:
     if not os.path.isdir(args.folder):
         raise UserError(f"{args.folder}: not a folder (give the folder satnogs fetch wrote)")
     (target,), store = targets_from(args)
-    paths = find_observations(args.folder)
+    paths = find_observations(args.folder, target.norad)
     if not paths:
-        raise UserError(f"{args.folder}: no observation folders (folders with metadata.json) in it")
+        raise UserError(f"{args.folder}: no observation folders of NORAD {target.norad} (folders with "
+                        "metadata.json) in it")
     refuse_same_file({"--plot": args.plot}, [os.path.join(path, "metadata.json") for path in paths] + list(args.tle))
     tle_files = tuple(os.path.abspath(path) for path in args.tle)
     from groundstation import __version__

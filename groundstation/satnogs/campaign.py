@@ -36,14 +36,28 @@ CACHE_VERSION = 1
 VERDICT_ORDER = ("TRANSMITTING", "NO SIGNAL DETECTED", "SIGNAL NOT FROM THIS SATELLITE", "CANNOT TELL", "ERROR")
 
 
-def find_observations(folder: str) -> list[str]:
+def find_observations(folder: str, norad: int | None = None) -> list[str]:
     """Every observation folder (holding ``metadata.json``) under ``folder``, in name order; hidden folders
-    (the result cache) are skipped."""
+    (the caches) are skipped, and so are observations of another object than ``norad`` (by their record's
+    ``norad_cat_id``, where it has one)."""
     found = []
+    other = 0
     for root, folders, files in os.walk(folder):
         folders[:] = sorted(name for name in folders if not name.startswith("."))
-        if METADATA_NAME in files:
-            found.append(root)
+        if METADATA_NAME not in files:
+            continue
+        if norad is not None:
+            try:
+                with open(os.path.join(root, METADATA_NAME), encoding="utf-8") as file:
+                    recorded = json.load(file).get("norad_cat_id")
+            except (OSError, ValueError, AttributeError):
+                recorded = None  # the check will say what is wrong with it
+            if recorded is not None and recorded != norad:
+                other += 1
+                continue
+        found.append(root)
+    if other:
+        log.warning("%s: %d observations of other objects left out", folder, other)
     return sorted(found)
 
 
