@@ -18,6 +18,7 @@ import warnings
 from groundstation import __version__
 from groundstation.allocator import keep_freed_memory, one_blas_thread
 from groundstation.commands import (
+    campaign,
     catalog,
     check,
     config,
@@ -27,6 +28,7 @@ from groundstation.commands import (
     history,
     listen,
     passes,
+    satnogs,
     serve_rtl_tcp,
     simulate,
     tle,
@@ -35,7 +37,7 @@ from groundstation.errors import UserError
 from groundstation.timefmt import forget_warnings
 
 SUBCOMMANDS = (demo, catalog, passes, doppler, simulate, decode, check, listen, serve_rtl_tcp, tle, history,
-               config)
+               config, satnogs, campaign)
 
 
 class _OneLineErrorParser(argparse.ArgumentParser):

@@ -54,7 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("recording", help="an IQ recording (.sigmf-meta, .cu8, .cs16, .cf32, stereo .wav)")
+    parser.add_argument("recording", help="an IQ recording (.sigmf-meta, .cu8, .cs16, .cf32, stereo .wav), or a "
+                        "SatNOGS observation (its folder from satnogs fetch, or its .h5 waterfall artefact)")
     add_satellite_options(parser)
     add_station_options(parser)
     parser.add_argument("--freq", type=finite_float("--freq", *RADIO_FREQ_HZ), metavar="HZ",
@@ -73,6 +74,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from groundstation.detection.check import check_recording
+    from groundstation.satnogs.observation import is_observation
+
+    if is_observation(args.recording):
+        from groundstation.commands.satnogs_check import run_satnogs_check
+
+        return run_satnogs_check(args)
 
     report_files = {f"--report ({name})": os.path.join(args.report, name) if args.report else None
                     for name in ("waterfall.png", "elevation.png", "report.json", "report.html")}

@@ -1,0 +1,1 @@
+"""SatNOGS: the network's observations (listing, downloads), their artefacts (waterfalls, audio) and campaigns."""
