@@ -139,12 +139,14 @@ class CheckResult:
         if finding is not None:
             best = finding.best
             document["track"] = {
-                "pfa": best.pfa,
+                "pfa": finding.pfa,
+                "detector": "bursts" if finding.by_bursts else "energy over the pass",
                 "z": round(best.z, 2),
                 "resolution_hz": best.level * plan.bin_hz,
                 "rest_frequency_hz": self.rest_freq_hz,
                 "offset_from_freq_hz": None if self.freq_hz is None else round(self.rest_freq_hz - self.freq_hz, 1),
                 "cn0_dbhz": round(finding.cn0_dbhz, 1) if self.detected else None,
+                "burst_pfa": None if finding.bursts is None else finding.bursts.pfa,
             }
             document["upper_limit_cn0_dbhz"] = None if finding.limit_dbhz is None else round(finding.limit_dbhz, 1)
         if self.report_paths is not None:
@@ -207,7 +209,7 @@ def check_recording(recording, tracker: Tracker, store, names: dict[int, str], f
     searched_hz = (float(plan.centre_hz + rest[0]), float(plan.centre_hz + rest[-1]))
     covered = _coverage(plan, freq_hz, search_bw_hz, searched_hz, min_elevation_deg)
     verdict = decide(tracker.name, finding.detected, plan.centre_hz + finding.best_rest_hz, finding.cn0_dbhz,
-                     finding.best.pfa, frames, not_this, finding.limit_dbhz, searched_hz, covered)
+                     finding.pfa, frames, not_this, finding.limit_dbhz, searched_hz, covered)
     return CheckResult(verdict, recording.path, tracker.name, tracker.element_set.norad, tracker.element_set.epoch,
                        start, plan, freq_hz, searched_hz, finding, others, waterfall, simulated, frames,
                        min_elevation_deg=min_elevation_deg)

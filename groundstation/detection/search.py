@@ -23,6 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from groundstation.detection.attribution import OtherSignal
+from groundstation.detection.bursts import (
+    BurstFinding,
+    BurstRecorder,
+    burst_centroid_groups,
+    burst_search,
+)
 from groundstation.detection.limit import StripRecorder, calibrated_limit_dbhz
 from groundstation.dsp.spectra import SpectralFrames, Waterfall
 from groundstation.dsp.track import TrackSearch
@@ -39,6 +45,9 @@ MIN_SEARCH_BINS = 64
 # noise-only passes. 1e-4 was chosen from 100 other noise-only passes (smallest value seen: 3.5e-4);
 # tests/benchmarks/bench_check.py measures the rate on fresh seeds.
 PFA_DETECT = 1e-4
+# The burst search's threshold (its probability counts every channel and window; the Monte Carlo null with an
+# exponential tail over-states the noise's tail): see bursts.py and the benchmark's false-alarm figure.
+PFA_BURST = 1e-3
 EDGE_FRACTION = 0.05  # of the band at each edge, where the receiver's filter rolls off
 RAW_LEVELS = (64, 512)
 MASK_HALF_WIDTH_BINS = 96
@@ -139,10 +148,32 @@ class TrackFinding:
     wideband: bool  # a data signal (energy spread over kHz), located by its centroid
     cn0_dbhz: float
     limit_dbhz: float | None  # calibrated by injection; None when the search detected
+    bursts: BurstFinding | None = None  # the burst search (data signals that come and go)
+    burst_groups: np.ndarray | None = None  # its input: on-track power in groups, frames x groups
+
+    @property
+    def detector(self) -> str | None:
+        """Which search detected: ``energy`` (integrated over the pass), ``bursts`` (energy a few kHz wide that
+        comes and goes: a data beacon), or None."""
+        if self.best.pfa < PFA_DETECT:
+            return "energy"
+        if self.bursts is not None and self.bursts.pfa < PFA_BURST:
+            return "bursts"
+        return None
+
+    @property
+    def by_bursts(self) -> bool:
+        """Detected by a burst search only (not by the energy integrated over the pass)."""
+        return self.detector == "bursts"
 
     @property
     def detected(self) -> bool:
-        return self.best.pfa < PFA_DETECT
+        return self.detector is not None
+
+    @property
+    def pfa(self) -> float:
+        """The false-alarm probability of the search that detected (of the pass-integrated one if none did)."""
+        return self.bursts.pfa if self.by_bursts else self.best.pfa
 
     def track_offsets_hz(self, plan: SearchPlan) -> np.ndarray | None:
         """The detected track (received frequency relative to the centre, frame by frame; NaN where the
@@ -150,7 +181,7 @@ class TrackFinding:
         if not self.detected:
             return None
         centre, fraction = plan.centre_hz, plan.doppler_fraction[plan.above]
-        if self.best.path_groups is not None and not self.wideband:
+        if self.best.path_groups is not None and not self.wideband and not self.by_bursts:
             rest = self.rest_hz[0] + (self.best.path_groups + 0.5) * self.best.level * plan.bin_hz - 0.5 * plan.bin_hz
         else:
             rest = self.best_rest_hz
@@ -166,6 +197,7 @@ def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherS
     frames_above = int(np.count_nonzero(plan.above))
     on_track = TrackSearch(len(rest), expected_frames=frames_above)
     strips = StripRecorder(len(rest), frames_above, np.random.default_rng(LIMIT_SEED))
+    bursts = BurstRecorder(len(rest), bin_hz, frames_above)
     # The Doppler rate at each frame (the same to 1 part in 10^4 across the band), removed within the frame.
     chirp_hz_per_s = centre * np.gradient(plan.doppler_fraction, FRAME_S) if plan.frame_count > 1 else None
     for index, (_, power) in enumerate(_frames(recording, plan, progress, 0.5, 1.0, chirp_hz_per_s)):
@@ -183,6 +215,7 @@ def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherS
         row = normalised[np.clip(where, lo, hi - 1)]  # rest_band keeps every track in the band
         on_track.add(row)
         strips.add(row)
+        bursts.add(row)
     best = _refined(on_track, on_track.best())
     best_rest_hz = float(rest[0] + best.position_bins * bin_hz)
     wideband = best.pfa < PFA_DETECT and _is_wideband(on_track, best)
@@ -196,11 +229,36 @@ def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherS
     else:
         energy = max(on_track.result(level, around=int(best.position_bins // level)).excess_per_frame()
                      for level in (8, CENTROID_LEVEL) if level in on_track.levels)
-    cn0_dbhz = 10 * math.log10(max(energy * bin_hz, 1e-3))
-    limit_dbhz = None
-    if best.pfa >= PFA_DETECT:
-        limit_dbhz = calibrated_limit_dbhz(strips, on_track, bin_hz, PFA_DETECT)
-    return TrackFinding(rest, on_track, best, best_rest_hz, wideband, cn0_dbhz, limit_dbhz)
+    burst_finding = burst_search(bursts.rows, bursts.group_bins * bin_hz)
+    finding = TrackFinding(rest, on_track, best, best_rest_hz, wideband, 0.0, None, burst_finding, bursts.rows)
+    if finding.detector == "bursts":
+        # found by the burst search alone: a data signal, located by the centre of its bursts' spectrum, its
+        # C/N0 the excess energy of the frames it stood out in, averaged over the pass like the other figures
+        wideband = True
+        group_bins = bursts.group_bins
+        centre_groups = burst_centroid_groups(bursts.rows, burst_finding)
+        best_rest_hz = float(rest[0] + (centre_groups + 0.5) * group_bins * bin_hz - 0.5 * bin_hz)
+        energy = _burst_energy(bursts.rows, burst_finding) * group_bins
+    finding.best_rest_hz, finding.wideband = best_rest_hz, wideband
+    finding.cn0_dbhz = 10 * math.log10(max(energy * bin_hz, 1e-3))
+    if not finding.detected:
+        finding.limit_dbhz = calibrated_limit_dbhz(strips, on_track, bin_hz, PFA_DETECT)
+    return finding
+
+
+def _burst_energy(groups_matrix: np.ndarray, finding: BurstFinding) -> float:
+    """Excess power (in group units, per frame, averaged over the pass) of the frames where the burst channel
+    stood out, summed over the groups of the channel twice as wide (an FM data signal's skirts)."""
+    frames, groups = groups_matrix.shape
+    rows = np.unique(np.concatenate([finding.burst_windows + k for k in range(finding.window_frames)]))
+    rows = rows[rows < frames]
+    if not len(rows):
+        return 0.0
+    lo = max(0, int(finding.centre_groups - finding.width_groups))
+    hi = min(groups, int(finding.centre_groups + finding.width_groups) + 1)
+    floor = np.median(groups_matrix[:, lo:hi], axis=0)
+    excess = (groups_matrix[rows, lo:hi] - floor).sum()
+    return max(float(excess), 0.0) / frames
 
 
 def _normalise(power: np.ndarray, lo: int, hi: int) -> np.ndarray:

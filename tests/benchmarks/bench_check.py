@@ -35,17 +35,34 @@ from groundstation.orbits.station import SEOUL, Station  # noqa: E402
 from groundstation.recordings.readers import open_recording  # noqa: E402
 from groundstation.simulation.simulator import SimulationConfig, simulate  # noqa: E402
 
-GRID_DBHZ = {"cw": (4, 6, 8, 10), "afsk1200": (20, 25, 30, 35), "fsk9600-g3ruh": (20, 25, 30, 35)}
+GRID_DBHZ = {"cw": (4, 6, 8, 10), "afsk1200": (20, 25, 30, 35), "fsk9600-g3ruh": (30, 35, 40, 45)}
 FREQ_HZ = 435e6
 DURATION_S = 300.0
 
 
-def one_trial(folder, store, tracker, tca, modem_name, cn0, seed, interferer=None):
+def interval(hits: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Clopper-Pearson interval of a rate of ``hits`` in ``trials``."""
+    from scipy.stats import beta
+
+    if trials == 0:
+        return 0.0, 1.0
+    tail = (1 - confidence) / 2
+    low = 0.0 if hits == 0 else float(beta.ppf(tail, hits, trials - hits + 1))
+    high = 1.0 if hits == trials else float(beta.ppf(1 - tail, hits + 1, trials - hits))
+    return low, high
+
+
+def rate_text(hits: int, trials: int) -> str:
+    low, high = interval(hits, trials)
+    return f"{hits}/{trials} ({100 * hits / max(trials, 1):.1f} %, 95 % interval {100 * low:.1f}-{100 * high:.1f} %)"
+
+
+def one_trial(folder, store, tracker, tca, modem_name, cn0, seed, interferer=None, rate_sps=48000):
     rng = np.random.default_rng(seed)
     offset = float(rng.uniform(-5000, 5000))
     drift = float(rng.uniform(-300, 300))
     config = SimulationConfig(tracker=tracker, start=tca - timedelta(seconds=DURATION_S / 2), duration_s=DURATION_S,
-                              freq_hz=FREQ_HZ + offset, modem=modem(modem_name), rate_sps=48000, cn0_dbhz=cn0,
+                              freq_hz=FREQ_HZ + offset, modem=modem(modem_name), rate_sps=rate_sps, cn0_dbhz=cn0,
                               seed=seed, drift_hz=drift, interferer=interferer)
     config.offset_hz = offset  # the recording stays centred on FREQ_HZ: the transmitter is off by `offset`
     meta = os.path.join(folder, "trial.sigmf-meta")
@@ -56,29 +73,39 @@ def one_trial(folder, store, tracker, tca, modem_name, cn0, seed, interferer=Non
     return hit, result
 
 
-def detection(folder, trials, seed0):
+def detection(folder, trials, seed0, modems=None, rate_sps=48000):
     store = ElementStore.bundled()
     tracker = Tracker(store.newest(58400), SEOUL, "Malligyong-1")
     tca = max(tracker.passes(tracker.element_set.epoch, tracker.element_set.epoch + timedelta(days=1)),
               key=lambda item: item.max_elevation_deg).tca
     curves = {}
     for modem_name, grid in GRID_DBHZ.items():
+        if modems and modem_name not in modems:
+            continue
         curves[modem_name] = []
         for cn0 in grid:
             if trials == 0:
                 continue
-            hits = sum(one_trial(folder, store, tracker, tca, modem_name, cn0, seed0 + 1000 * cn0 + trial)[0]
-                       for trial in range(trials))
+            hits = by_bursts = 0
+            for trial in range(trials):
+                hit, result = one_trial(folder, store, tracker, tca, modem_name, cn0, seed0 + 1000 * cn0 + trial,
+                                        rate_sps=rate_sps)
+                hits += hit
+                by_bursts += hit and result.finding.by_bursts
             curves[modem_name].append(hits / trials)
-            print(f"  {modem_name:14} C/N0 {cn0:3d} dB-Hz: detected {hits}/{trials}", flush=True)
+            print(f"  {modem_name:14} C/N0 {cn0:3d} dB-Hz, {rate_sps / 1e3:g} kS/s: detected {rate_text(hits, trials)}; "
+                  f"by the burst search alone {by_bursts}", flush=True)
     return curves, store, tracker, tca
 
 
 def false_alarms(folder, runs, store, tracker, tca, seed0):
-    alarms = 0
+    alarms = by_bursts = 0
     for run in range(runs):
         hit, result = one_trial(folder, store, tracker, tca, "none", 0.0, seed0 + run)
         alarms += result.verdict.name == TRANSMITTING
+        by_bursts += result.verdict.name == TRANSMITTING and result.finding.by_bursts
+        if (run + 1) % 50 == 0:
+            print(f"  after {run + 1}: {alarms} TRANSMITTING ({by_bursts} by the burst search)", flush=True)
     return alarms
 
 
@@ -130,17 +157,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7001)
     parser.add_argument("--plot", default="detection.png")
     parser.add_argument("--parts", default="1234", help="which parts to run (default all: 1234)")
+    parser.add_argument("--modems", default="", help="detection: only these modems (comma-separated)")
+    parser.add_argument("--rate", type=float, default=48000.0, help="detection: sample rate (S/s)")
     args = parser.parse_args()
     folder = tempfile.mkdtemp()
     began = time.time()
     if "1" in args.parts or "2" in args.parts:
         print("1. detection probability (5-minute passes, unknown offset +-5 kHz, drift +-300 Hz)")
-        curves, store, tracker, tca = detection(folder, args.trials if "1" in args.parts else 0, args.seed)
+        curves, store, tracker, tca = detection(folder, args.trials if "1" in args.parts else 0, args.seed,
+                                                [name for name in args.modems.split(",") if name], args.rate)
     if "2" in args.parts:
         print("2. false alarms")
         alarms = false_alarms(folder, args.noise_runs, store, tracker, tca, args.seed + 500_000)
-        print(f"  {alarms} TRANSMITTING verdicts in {args.noise_runs} noise-only recordings "
-              f"(rate {alarms / max(args.noise_runs, 1):.3f})")
+        print(f"  TRANSMITTING verdicts in noise-only recordings: {rate_text(alarms, args.noise_runs)}")
     if "3" in args.parts:
         print("3. attribution at 25 dB-Hz")
         right, tried, wrong_interferer = attribution(folder, args.attribution, args.seed + 900_000)
@@ -158,7 +187,7 @@ def main() -> None:
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(6, 4))
     for modem_name, values in curves.items():
-        axes.plot(GRID_DBHZ[modem_name], values, "o-", label=modem_name)
+        axes.plot(GRID_DBHZ[modem_name][: len(values)], values, "o-", label=modem_name)
     axes.axhline(0.9, color="grey", linestyle=":")
     axes.set_xlabel("C/N0 at closest approach (dB-Hz)")
     axes.set_ylabel(f"detection probability ({args.trials} trials)")
