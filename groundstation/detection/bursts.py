@@ -137,34 +137,47 @@ def llr_statistic(z: np.ndarray, amplitude: float = BURST_Z, fraction: float = B
     return np.sum(np.log1p(fraction * np.expm1(exponent)), axis=0)
 
 
-@lru_cache(maxsize=32)
-def null_tail(frames: int, window_frames: int) -> tuple[float, float, np.ndarray]:
-    """The statistic on Gaussian noise of ``frames`` frames: (the :data:`TAIL_QUANTILE` quantile, the mean excess
-    beyond it, the sorted values), from :data:`NULL_TRIALS` series with a fixed seed."""
-    rng = np.random.default_rng([NULL_SEED, frames, window_frames])
+@dataclass(frozen=True)
+class NullTail:
+    """The statistic's distribution on noise: sorted Monte Carlo values, the :data:`TAIL_QUANTILE` quantile and
+    the mean excess beyond it (the scale of the exponential tail assumed further out)."""
+
+    values: np.ndarray
+    quantile: float
+    mean_excess: float
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> NullTail:
+        values = np.sort(values)
+        quantile = float(np.quantile(values, TAIL_QUANTILE))
+        excess = values[values > quantile] - quantile
+        return cls(values, quantile, float(np.mean(excess)) if len(excess) else 1.0)
+
+    def pfa(self, statistic) -> np.ndarray:
+        """P(T >= statistic) for one channel of noise: the Monte Carlo distribution, and beyond its quantile an
+        exponential tail with the mean excess seen there."""
+        statistic = np.asarray(statistic, dtype=float)
+        empirical = 1.0 - np.searchsorted(self.values, statistic, side="left") / len(self.values)
+        tail = (1.0 - TAIL_QUANTILE) * np.exp(-(statistic - self.quantile) / max(self.mean_excess, 1e-9))
+        return np.where(statistic > self.quantile, tail, np.maximum(empirical, 1.0 - TAIL_QUANTILE))
+
+
+@lru_cache(maxsize=16)
+def gaussian_null(frames: int, window_frames: int, amplitude: float = BURST_Z) -> NullTail:
+    """The statistic of :data:`NULL_TRIALS` series of ``frames`` Gaussian z-scores (each made a z-score against
+    its own median and spread, as the searches do), fixed seed, cached."""
+    rng = np.random.default_rng([NULL_SEED, frames, window_frames, int(amplitude * 100)])
     values = np.empty(NULL_TRIALS)
-    chunk = max(1, (1 << 22) // max(frames, 1))
+    chunk = max(1, (1 << 21) // max(frames, 1))
     for first in range(0, NULL_TRIALS, chunk):
         count = min(chunk, NULL_TRIALS - first)
-        noise = rng.standard_normal((frames, count))
-        values[first : first + count] = llr_statistic(windowed(robust_z(noise), window_frames))
-    values.sort()
-    quantile = float(np.quantile(values, TAIL_QUANTILE))
-    excess = values[values > quantile] - quantile
-    return quantile, float(np.mean(excess)) if len(excess) else 1.0, values
-
-
-def statistic_pfa(statistic: np.ndarray, frames: int, window_frames: int) -> np.ndarray:
-    """P(T >= statistic) for one channel of noise: the Monte Carlo distribution, and beyond its
-    :data:`TAIL_QUANTILE` quantile an exponential tail with the mean excess seen there."""
-    quantile, mean_excess, values = null_tail(frames, window_frames)
-    statistic = np.asarray(statistic, dtype=float)
-    empirical = 1.0 - np.searchsorted(values, statistic, side="left") / len(values)
-    tail = (1.0 - TAIL_QUANTILE) * np.exp(-(statistic - quantile) / max(mean_excess, 1e-9))
-    return np.where(statistic > quantile, tail, np.maximum(empirical, 1.0 - TAIL_QUANTILE))
+        series = robust_z(rng.standard_normal((frames, count)))
+        values[first : first + count] = llr_statistic(windowed(series, window_frames), amplitude)
+    return NullTail.of(values)
 
 
 MIN_FRAMES = 40
+STOOD_OUT_Z = 2.0
 
 
 def burst_search(groups_matrix: np.ndarray, group_hz: float = GROUP_HZ) -> BurstFinding | None:
@@ -178,16 +191,18 @@ def burst_search(groups_matrix: np.ndarray, group_hz: float = GROUP_HZ) -> Burst
     looks = 0
     for width, step in layout:
         series, starts = channel_series(groups_matrix, width, step)
-        z = robust_z(series)
+        # a channel's power is chi-squared-like (skewed: its tail at 4 sigma a few times the Gaussian one); its
+        # cube root is close to Gaussian (Wilson and Hilferty), and the statistic's null is the Gaussian one
+        z = robust_z(np.cbrt(np.maximum(series, 0.0)))
         for window_frames in WINDOW_FRAMES:
-            windows = windowed(z, window_frames)
-            statistic = llr_statistic(windows)
+            statistic = llr_statistic(windowed(z, window_frames))
             looks += len(starts)
             column = int(np.argmax(statistic))
-            pfa = float(statistic_pfa(statistic[column], frames, window_frames))
+            pfa = float(gaussian_null(frames, window_frames).pfa(statistic[column]))
+            stood_out = np.flatnonzero(windowed(z[:, column : column + 1], window_frames)[:, 0] > STOOD_OUT_Z)
             if best is None or pfa < best[0] or (pfa == best[0] and statistic[column] > best[1]):
                 best = (pfa, float(statistic[column]), starts[column] + (width - 1) / 2, width, window_frames,
-                        np.flatnonzero(windows[:, column] > 2.0))
+                        stood_out)
     pfa, statistic, centre, width, window_frames, stood_out = best
     return BurstFinding(min(1.0, pfa * looks), statistic, float(centre), width, window_frames, stood_out, looks)
 
@@ -216,4 +231,5 @@ def burst_centroid_groups(groups_matrix: np.ndarray, finding: BurstFinding, half
             break
         centre = float(index[inside] @ weights / weights.sum())
     return centre
+
 

@@ -191,7 +191,8 @@ class TrackFinding:
 
 
 def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherSignal], progress=None) -> TrackFinding:
-    """Energy along the predicted Doppler track of every rest frequency, other signals masked."""
+    """Energy along the predicted Doppler track of every rest frequency, other signals masked; and bursts of
+    energy a few kHz wide at any rest frequency."""
     size, bin_hz, centre = plan.spectra.size, plan.bin_hz, plan.centre_hz
     lo, hi = plan.lo, plan.hi
     frames_above = int(np.count_nonzero(plan.above))
@@ -238,7 +239,8 @@ def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherS
         group_bins = bursts.group_bins
         centre_groups = burst_centroid_groups(bursts.rows, burst_finding)
         best_rest_hz = float(rest[0] + (centre_groups + 0.5) * group_bins * bin_hz - 0.5 * bin_hz)
-        energy = _burst_energy(bursts.rows, burst_finding) * group_bins
+        energy = _burst_energy(bursts.rows, burst_finding.burst_windows, burst_finding.window_frames,
+                               burst_finding.centre_groups, burst_finding.width_groups) * group_bins
     finding.best_rest_hz, finding.wideband = best_rest_hz, wideband
     finding.cn0_dbhz = 10 * math.log10(max(energy * bin_hz, 1e-3))
     if not finding.detected:
@@ -246,16 +248,17 @@ def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherS
     return finding
 
 
-def _burst_energy(groups_matrix: np.ndarray, finding: BurstFinding) -> float:
-    """Excess power (in group units, per frame, averaged over the pass) of the frames where the burst channel
-    stood out, summed over the groups of the channel twice as wide (an FM data signal's skirts)."""
+def _burst_energy(groups_matrix: np.ndarray, windows: np.ndarray, window_frames: int, centre_groups: float,
+                  half_width_groups: float) -> float:
+    """Excess power (in group units, per frame, averaged over the pass) of the frames where a burst search's
+    candidate stood out, summed over +-``half_width_groups`` around it (an FM data signal's skirts included)."""
     frames, groups = groups_matrix.shape
-    rows = np.unique(np.concatenate([finding.burst_windows + k for k in range(finding.window_frames)]))
-    rows = rows[rows < frames]
-    if not len(rows):
+    if not len(windows):
         return 0.0
-    lo = max(0, int(finding.centre_groups - finding.width_groups))
-    hi = min(groups, int(finding.centre_groups + finding.width_groups) + 1)
+    rows = np.unique(np.concatenate([windows + k for k in range(window_frames)]))
+    rows = rows[rows < frames]
+    lo = max(0, int(centre_groups - half_width_groups))
+    hi = min(groups, int(centre_groups + half_width_groups) + 1)
     floor = np.median(groups_matrix[:, lo:hi], axis=0)
     excess = (groups_matrix[rows, lo:hi] - floor).sum()
     return max(float(excess), 0.0) / frames
