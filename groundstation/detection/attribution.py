@@ -13,11 +13,18 @@ True
 'a constant frequency: terrestrial or geostationary'
 >>> verdict_of([Fit("ISS", 25544, 900.0, 435e6)], Fit("constant", None, 1000.0, 435e6), resolution_hz=25.0)
 'unidentified: neither a satellite nor a constant frequency fits its trace'
+
+Two objects launched together follow nearly the same Doppler curve for days; where their fitted curves differ
+by less than the trace's resolution, the recording cannot tell them apart, and the verdict names both:
+
+>>> twins = [Fit("A", 1, 3.0, 435e6), Fit("B", 2, 3.5, 435e6)]
+>>> verdict_of(twins, const, resolution_hz=25.0, alike=[1, 2]).startswith("A (NORAD 1) or B (NORAD 2)")
+True
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -68,15 +75,44 @@ def rank(trackers: list[Tracker], times_unix: np.ndarray, freqs_hz: np.ndarray) 
     return sorted((fit_satellite(tracker, times_unix, freqs_hz) for tracker in trackers), key=lambda fit: fit.rms_hz)
 
 
+ALIKE_RESOLUTIONS = 1.0  # fitted curves closer than this many resolution steps (RMS) cannot be told apart
+
+
+def indistinguishable(ranked: list[Fit], trackers: list[Tracker], times_unix: np.ndarray,
+                      resolution_hz: float) -> list[int]:
+    """The NORAD numbers of the best fit and of every other candidate whose fitted Doppler curve stays within
+    :data:`ALIKE_RESOLUTIONS` resolution steps (RMS over the trace's times) of the best one's: objects this
+    trace cannot tell apart (launched together, days apart at most). Just the best one when none is that close.
+    """
+    if not ranked:
+        return []
+    by_norad = {tracker.element_set.norad: tracker for tracker in trackers}
+    best = ranked[0]
+    curve = best.f0_hz * (1.0 + by_norad[best.norad].doppler_fraction(times_unix))
+    alike = [best.norad]
+    for fit in ranked[1:]:
+        other = fit.f0_hz * (1.0 + by_norad[fit.norad].doppler_fraction(times_unix))
+        if float(np.sqrt(np.mean((other - curve) ** 2))) <= ALIKE_RESOLUTIONS * resolution_hz:
+            alike.append(fit.norad)
+    return alike
+
+
 FLAT_RESOLUTIONS = 4  # a constant fit within this many resolution steps is a flat trace
 UNIDENTIFIED = "unidentified: neither a satellite nor a constant frequency fits its trace"
 FLAT = "a constant frequency: terrestrial or geostationary"
 
 
-def verdict_of(ranked: list[Fit], constant: Fit, resolution_hz: float) -> str:
-    """Which object the trace belongs to, in words: a satellite, a flat (terrestrial) carrier, or unidentified."""
+def verdict_of(ranked: list[Fit], constant: Fit, resolution_hz: float, alike: list[int] | None = None) -> str:
+    """Which object the trace belongs to, in words: a satellite (or several that this trace cannot tell apart:
+    ``alike``, their NORAD numbers, the best first), a flat (terrestrial) carrier, or unidentified."""
     if ranked and ranked[0].rms_hz < CLEARLY_BETTER * constant.rms_hz:
         best = ranked[0]
+        named = [fit for fit in ranked if fit.norad in (alike or [])] or [best]
+        names = " or ".join(f"{fit.name} (NORAD {fit.norad})" for fit in named)
+        if len(named) > 1:
+            return (f"{names}: indistinguishable in this recording (their Doppler curves differ by less than the "
+                    f"trace's resolution; launched together?), residual {best.rms_hz:.0f} Hz against "
+                    f"{constant.rms_hz:.0f} Hz for a constant")
         return f"{best.name} (NORAD {best.norad}): residual {best.rms_hz:.0f} Hz against {constant.rms_hz:.0f} Hz for a constant"
     if constant.rms_hz <= FLAT_RESOLUTIONS * resolution_hz:
         return FLAT
@@ -95,6 +131,7 @@ class OtherSignal:
     constant: Fit
     belongs_to_target: bool
     described: str
+    alike: list[int] = field(default_factory=list)  # NORAD numbers this trace cannot tell apart (the best first)
 
     def as_json(self) -> dict:
         return {
@@ -104,6 +141,7 @@ class OtherSignal:
             "frequency_end_hz": float(self.freqs_hz[-1]),
             "matches": self.described,
             "belongs_to_target": self.belongs_to_target,
+            "indistinguishable_norads": self.alike if len(self.alike) > 1 else [],
             "constant_rms_hz": round(self.constant.rms_hz, 1),
             "ranking": [{"name": fit.name, "norad": fit.norad, "rms_hz": round(fit.rms_hz, 1)} for fit in self.ranked[:5]],
         }
@@ -126,11 +164,14 @@ def attribute_strongest(raw: TrackSearch, waterfall: Waterfall, band_low_hz: flo
     times = (start_unix + np.array(waterfall.times_s))[seen]
     ranked = rank(candidates, times, freqs_hz)
     constant = fit_constant(freqs_hz)
-    described = verdict_of(ranked, constant, column_hz)
+    alike = indistinguishable(ranked, candidates, times, column_hz)
+    described = verdict_of(ranked, constant, column_hz, alike)
     if described == FLAT and seen.mean() < FLAT_MIN_SEEN:
         described = UNIDENTIFIED  # flat only in the few rows a burst was seen: no evidence of a fixed carrier
-    belongs = bool(ranked and ranked[0].norad == target.element_set.norad and described.startswith(ranked[0].name))
-    return [OtherSignal(result.pfa, result.z, times, freqs_hz, ranked, constant, belongs, described)]
+    satellite = bool(ranked) and described.startswith(ranked[0].name)
+    belongs = satellite and target.element_set.norad in alike
+    return [OtherSignal(result.pfa, result.z, times, freqs_hz, ranked, constant, belongs, described,
+                        alike if satellite else [])]
 
 
 MAX_DRIFT_HZ_S = 150.0  # faster than any low-orbit Doppler at UHF

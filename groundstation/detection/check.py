@@ -22,6 +22,7 @@ from groundstation.detection.attribution import (
     attribute_strongest,
     candidate_trackers,
 )
+from groundstation.detection.data_signal import DataSignal
 from groundstation.detection.search import (
     FRAME_S,
     MIN_DURATION_S,
@@ -149,6 +150,13 @@ class CheckResult:
                 "burst_pfa": None if finding.bursts is None else finding.bursts.pfa,
             }
             document["upper_limit_cn0_dbhz"] = None if finding.limit_dbhz is None else round(finding.limit_dbhz, 1)
+            if finding.data_signal is not None:
+                signal = finding.data_signal
+                document["data_signal"] = {
+                    "modem": signal.modem, "burst_s": round(signal.burst_s, 3), "duty_cycle": signal.duty_cycle,
+                    "upper_limit_cn0_dbhz": None if finding.data_limit_dbhz is None
+                    else round(finding.data_limit_dbhz, 1),
+                }
         if self.report_paths is not None:
             document["report"] = self.report_paths
         return document
@@ -156,14 +164,15 @@ class CheckResult:
 
 def check_recording(recording, tracker: Tracker, store, names: dict[int, str], freq_hz: float | None = None,
                     search_bw_hz: float = 10e3, decode: bool = True, progress=None,
-                    min_elevation_deg: float = 0.0) -> CheckResult:
+                    min_elevation_deg: float = 0.0, data_signal: DataSignal | None = None) -> CheckResult:
     """Search ``recording`` for ``tracker``'s satellite (around ``freq_hz`` +- ``search_bw_hz`` if given), say
     whose any other signal is, decode a detection, and give the verdict.
 
     The verdict speaks only of what was searched: the frames in which the satellite is above
     ``min_elevation_deg`` and the part of the asked band that was recorded. Where nothing is left (the
     satellite below the horizon throughout, the band not recorded, no time or centre frequency, too short)
-    the verdict is CANNOT TELL, with the reason.
+    the verdict is CANNOT TELL, with the reason. ``data_signal`` (``check --modem``): NO SIGNAL DETECTED also
+    states the limit for that bursty data signal.
     """
     if not recording.is_complex:
         raise UserError(f"{recording.path}: check needs an IQ recording (this one is real audio)")
@@ -204,12 +213,14 @@ def check_recording(recording, tracker: Tracker, store, names: dict[int, str], f
                  if freq_hz is not None else "the recorded band")
         return stop(f"the band searched ({asked}, with {tracker.name}'s Doppler) was not recorded: the recording "
                     f"holds {recorded_mhz}", plan, waterfall, others)
-    finding = track_pass(recording, plan, rest, not_this, progress)
+    finding = track_pass(recording, plan, rest, not_this, progress, data_signal)
     frames = _decode(recording, tracker, plan.centre_hz + finding.best_rest_hz) if finding.detected and decode else []
     searched_hz = (float(plan.centre_hz + rest[0]), float(plan.centre_hz + rest[-1]))
     covered = _coverage(plan, freq_hz, search_bw_hz, searched_hz, min_elevation_deg)
     verdict = decide(tracker.name, finding.detected, plan.centre_hz + finding.best_rest_hz, finding.cn0_dbhz,
-                     finding.pfa, frames, not_this, finding.limit_dbhz, searched_hz, covered)
+                     finding.pfa, frames, not_this, finding.limit_dbhz, searched_hz, covered,
+                     data_limit=None if finding.data_limit_dbhz is None
+                     else (data_signal.describe(), finding.data_limit_dbhz))
     return CheckResult(verdict, recording.path, tracker.name, tracker.element_set.norad, tracker.element_set.epoch,
                        start, plan, freq_hz, searched_hz, finding, others, waterfall, simulated, frames,
                        min_elevation_deg=min_elevation_deg)

@@ -23,12 +23,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from groundstation.detection.attribution import OtherSignal
+from groundstation.detection.burst_limit import data_limit_dbhz
 from groundstation.detection.bursts import (
     BurstFinding,
     BurstRecorder,
     burst_centroid_groups,
     burst_search,
 )
+from groundstation.detection.data_signal import DataSignal
 from groundstation.detection.limit import StripRecorder, calibrated_limit_dbhz
 from groundstation.dsp.spectra import SpectralFrames, Waterfall
 from groundstation.dsp.track import TrackSearch
@@ -150,6 +152,8 @@ class TrackFinding:
     limit_dbhz: float | None  # calibrated by injection; None when the search detected
     bursts: BurstFinding | None = None  # the burst search (data signals that come and go)
     burst_groups: np.ndarray | None = None  # its input: on-track power in groups, frames x groups
+    data_signal: DataSignal | None = None  # the data signal asked about (check --modem), if any
+    data_limit_dbhz: float | None = None  # its limit, calibrated by injection; None when the search detected
 
     @property
     def detector(self) -> str | None:
@@ -190,9 +194,11 @@ class TrackFinding:
         return offsets
 
 
-def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherSignal], progress=None) -> TrackFinding:
+def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherSignal], progress=None,
+               data_signal: DataSignal | None = None) -> TrackFinding:
     """Energy along the predicted Doppler track of every rest frequency, other signals masked; and bursts of
-    energy a few kHz wide at any rest frequency."""
+    energy a few kHz wide at any rest frequency. With nothing found, the limits: for a carrier, and for
+    ``data_signal`` if given."""
     size, bin_hz, centre = plan.spectra.size, plan.bin_hz, plan.centre_hz
     lo, hi = plan.lo, plan.hi
     frames_above = int(np.count_nonzero(plan.above))
@@ -243,8 +249,12 @@ def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherS
                                burst_finding.centre_groups, burst_finding.width_groups) * group_bins
     finding.best_rest_hz, finding.wideband = best_rest_hz, wideband
     finding.cn0_dbhz = 10 * math.log10(max(energy * bin_hz, 1e-3))
+    finding.data_signal = data_signal
     if not finding.detected:
         finding.limit_dbhz = calibrated_limit_dbhz(strips, on_track, bin_hz, PFA_DETECT)
+        if data_signal is not None and burst_finding is not None:
+            finding.data_limit_dbhz = data_limit_dbhz(bursts.rows, bursts.group_bins * bin_hz, FRAME_S,
+                                                      (hi - lo) * bin_hz, data_signal, PFA_BURST)
     return finding
 
 

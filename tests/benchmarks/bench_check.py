@@ -113,7 +113,7 @@ def attribution(folder, count, seed0):
     store = ElementStore.bundled()
     station = Station(52.0, 4.4, 0.0, "Leiden")
     start = min(s.epoch for norad in store.norads() for s in store.for_norad(norad) if norad != 58400)
-    right = tried = attributed_interferer = 0
+    right = tried = attributed_interferer = alike = 0
     for norad in store.norads():
         if tried >= count or norad == 58400:
             continue
@@ -126,11 +126,16 @@ def attribution(folder, count, seed0):
         tried += 1
         _, result = one_trial(folder, store, tracker, tca, "cw", 25.0, seed0 + norad)
         signals = result.to_json()["other_signals"]
-        right += bool(signals and signals[0]["ranking"] and signals[0]["ranking"][0]["norad"] == norad)
+        first = bool(signals and signals[0]["ranking"] and signals[0]["ranking"][0]["norad"] == norad)
+        named = bool(signals and norad in signals[0]["indistinguishable_norads"])
+        right += first or named
+        alike += named
+        if not (first or named):
+            print(f"  NORAD {norad}: {signals[0]['matches'] if signals else 'no signal traced'}", flush=True)
         _, silent = one_trial(folder, store, tracker, tca, "none", 0.0, seed0 + norad + 1, interferer=(2500.0, -150.0))
         for signal in silent.to_json()["other_signals"]:
             attributed_interferer += signal["matches"] != FLAT and not signal["matches"].startswith("unidentified")
-    return right, tried, attributed_interferer
+    return right, tried, attributed_interferer, alike
 
 
 def speed(folder):
@@ -159,7 +164,11 @@ def main() -> None:
     parser.add_argument("--parts", default="1234", help="which parts to run (default all: 1234)")
     parser.add_argument("--modems", default="", help="detection: only these modems (comma-separated)")
     parser.add_argument("--rate", type=float, default=48000.0, help="detection: sample rate (S/s)")
+    parser.add_argument("--grid", default="", help="detection: C/N0 points, e.g. 'afsk1200:25,30;cw:8'")
     args = parser.parse_args()
+    for item in filter(None, args.grid.split(";")):
+        name, points = item.split(":")
+        GRID_DBHZ[name] = tuple(int(point) for point in points.split(","))
     folder = tempfile.mkdtemp()
     began = time.time()
     if "1" in args.parts or "2" in args.parts:
@@ -172,9 +181,10 @@ def main() -> None:
         print(f"  TRANSMITTING verdicts in noise-only recordings: {rate_text(alarms, args.noise_runs)}")
     if "3" in args.parts:
         print("3. attribution at 25 dB-Hz")
-        right, tried, wrong_interferer = attribution(folder, args.attribution, args.seed + 900_000)
-        print(f"  right object ranked first: {right}/{tried}; fixed carrier attributed to a satellite: "
-              f"{wrong_interferer}/{tried}")
+        right, tried, wrong_interferer, alike = attribution(folder, args.attribution, args.seed + 900_000)
+        print(f"  right object ranked first, or named among objects this recording cannot tell apart: "
+              f"{rate_text(right, tried)} ({alike} named as indistinguishable); fixed carrier attributed to a "
+              f"satellite: {rate_text(wrong_interferer, tried)}")
     if "4" in args.parts:
         print("4. speed")
         factor, rss_kb = speed(folder)
