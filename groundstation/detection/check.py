@@ -164,7 +164,8 @@ class CheckResult:
 
 def check_recording(recording, tracker: Tracker, store, names: dict[int, str], freq_hz: float | None = None,
                     search_bw_hz: float = 10e3, decode: bool = True, progress=None,
-                    min_elevation_deg: float = 0.0, data_signal: DataSignal | None = None) -> CheckResult:
+                    min_elevation_deg: float = 0.0, data_signal: DataSignal | None = None,
+                    state_limits: bool = True) -> CheckResult:
     """Search ``recording`` for ``tracker``'s satellite (around ``freq_hz`` +- ``search_bw_hz`` if given), say
     whose any other signal is, decode a detection, and give the verdict.
 
@@ -172,7 +173,8 @@ def check_recording(recording, tracker: Tracker, store, names: dict[int, str], f
     ``min_elevation_deg`` and the part of the asked band that was recorded. Where nothing is left (the
     satellite below the horizon throughout, the band not recorded, no time or centre frequency, too short)
     the verdict is CANNOT TELL, with the reason. ``data_signal`` (``check --modem``): NO SIGNAL DETECTED also
-    states the limit for that bursty data signal.
+    states the limit for that bursty data signal. ``state_limits=False`` skips the injection trials behind the
+    limits (the verdict is decided before them; a benchmark counting false alarms needs only the verdict).
     """
     if not recording.is_complex:
         raise UserError(f"{recording.path}: check needs an IQ recording (this one is real audio)")
@@ -213,7 +215,7 @@ def check_recording(recording, tracker: Tracker, store, names: dict[int, str], f
                  if freq_hz is not None else "the recorded band")
         return stop(f"the band searched ({asked}, with {tracker.name}'s Doppler) was not recorded: the recording "
                     f"holds {recorded_mhz}", plan, waterfall, others)
-    finding = track_pass(recording, plan, rest, not_this, progress, data_signal)
+    finding = track_pass(recording, plan, rest, not_this, progress, data_signal, state_limits)
     frames = _decode(recording, tracker, plan.centre_hz + finding.best_rest_hz) if finding.detected and decode else []
     searched_hz = (float(plan.centre_hz + rest[0]), float(plan.centre_hz + rest[-1]))
     covered = _coverage(plan, freq_hz, search_bw_hz, searched_hz, min_elevation_deg)

@@ -12,6 +12,11 @@
 The detection statistic is the track's score against the scores of all other
 positions (their median and spread), with a false-alarm probability that counts
 every position and resolution searched.
+
+A bursty data beacon (on the air a few per cent of the time) loses most of its
+energy in that average; :mod:`~groundstation.detection.bursts` looks for it as
+energy a few kHz wide that comes and goes at one rest frequency of the track.
+Either search detecting gives TRANSMITTING.
 """
 
 from __future__ import annotations
@@ -195,7 +200,7 @@ class TrackFinding:
 
 
 def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherSignal], progress=None,
-               data_signal: DataSignal | None = None) -> TrackFinding:
+               data_signal: DataSignal | None = None, state_limits: bool = True) -> TrackFinding:
     """Energy along the predicted Doppler track of every rest frequency, other signals masked; and bursts of
     energy a few kHz wide at any rest frequency. With nothing found, the limits: for a carrier, and for
     ``data_signal`` if given."""
@@ -250,7 +255,7 @@ def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherS
     finding.best_rest_hz, finding.wideband = best_rest_hz, wideband
     finding.cn0_dbhz = 10 * math.log10(max(energy * bin_hz, 1e-3))
     finding.data_signal = data_signal
-    if not finding.detected:
+    if not finding.detected and state_limits:
         finding.limit_dbhz = calibrated_limit_dbhz(strips, on_track, bin_hz, PFA_DETECT)
         if data_signal is not None and burst_finding is not None:
             finding.data_limit_dbhz = data_limit_dbhz(bursts.rows, bursts.group_bins * bin_hz, FRAME_S,

@@ -43,7 +43,7 @@ def cannot_tell(reason: str) -> Verdict:
 
 
 def decide(satellite: str, detected: bool, rest_freq_hz: float, cn0_dbhz: float, pfa: float, frames: list,
-           not_this: list, limit_dbhz: float, band_hz: tuple[float, float], covered: str = "",
+           not_this: list, limit_dbhz: float | None, band_hz: tuple[float, float], covered: str = "",
            data_limit: tuple[str, float] | None = None) -> Verdict:
     """TRANSMITTING when the on-track search detected; else SIGNAL NOT FROM THIS SATELLITE when another
     signal was attributed elsewhere; else NO SIGNAL DETECTED with the search's limit over ``band_hz``
@@ -65,6 +65,8 @@ def decide(satellite: str, detected: bool, rest_freq_hz: float, cn0_dbhz: float,
     middle_mhz = (band_hz[0] + band_hz[1]) / 2e6
     data = (f", and no {data_limit[0]} stronger than {data_limit[1]:.1f} dB-Hz while on the air,"
             if data_limit is not None else "")
-    return Verdict(NO_SIGNAL, f"{NO_SIGNAL}: no carrier stronger than {limit_dbhz:.1f} dB-Hz{data} within "
+    limit = "no carrier found (limit not computed)" if limit_dbhz is None else \
+        f"no carrier stronger than {limit_dbhz:.1f} dB-Hz"
+    return Verdict(NO_SIGNAL, f"{NO_SIGNAL}: {limit}{data} within "
                    f"+-{half_khz:.1f} kHz of {middle_mhz:.4f} MHz on {satellite}'s Doppler track"
                    + (f" ({covered})" if covered else ""))
