@@ -65,6 +65,7 @@ class BurstFinding:
     window_frames: int
     burst_windows: np.ndarray  # the windows (first frame index) where the channel stood out (z > 2)
     looks: int
+    follows_doppler: bool = True  # False: the frames it stood out in are as consistent with a fixed frequency
 
 
 class BurstRecorder:

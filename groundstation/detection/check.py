@@ -148,6 +148,7 @@ class CheckResult:
                 "offset_from_freq_hz": None if self.freq_hz is None else round(self.rest_freq_hz - self.freq_hz, 1),
                 "cn0_dbhz": round(finding.cn0_dbhz, 1) if self.detected else None,
                 "burst_pfa": None if finding.bursts is None else finding.bursts.pfa,
+                "bursts_follow_doppler": None if finding.bursts is None else finding.bursts.follows_doppler,
             }
             document["upper_limit_cn0_dbhz"] = None if finding.limit_dbhz is None else round(finding.limit_dbhz, 1)
             if finding.data_signal is not None:

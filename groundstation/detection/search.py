@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -166,7 +166,7 @@ class TrackFinding:
         comes and goes: a data beacon), or None."""
         if self.best.pfa < PFA_DETECT:
             return "energy"
-        if self.bursts is not None and self.bursts.pfa < PFA_BURST:
+        if self.bursts is not None and self.bursts.pfa < PFA_BURST and self.bursts.follows_doppler:
             return "bursts"
         return None
 
@@ -242,6 +242,8 @@ def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherS
         energy = max(on_track.result(level, around=int(best.position_bins // level)).excess_per_frame()
                      for level in (8, CENTROID_LEVEL) if level in on_track.levels)
     burst_finding = burst_search(bursts.rows, bursts.group_bins * bin_hz)
+    if burst_finding is not None and burst_finding.pfa < PFA_BURST:
+        burst_finding = _doppler_checked(burst_finding, plan, rest, bursts.group_bins * bin_hz)
     finding = TrackFinding(rest, on_track, best, best_rest_hz, wideband, 0.0, None, burst_finding, bursts.rows)
     if finding.detector == "bursts":
         # found by the burst search alone: a data signal, located by the centre of its bursts' spectrum, its
@@ -277,6 +279,23 @@ def _burst_energy(groups_matrix: np.ndarray, windows: np.ndarray, window_frames:
     floor = np.median(groups_matrix[:, lo:hi], axis=0)
     excess = (groups_matrix[rows, lo:hi] - floor).sum()
     return max(float(excess), 0.0) / frames
+
+
+def _doppler_checked(finding: BurstFinding, plan: SearchPlan, rest: np.ndarray, group_hz: float) -> BurstFinding:
+    """The finding, marked as not following the Doppler curve when the satellite's Doppler moved less than the
+    channel's width between the frames the bursts stood out in: bursts from a fixed frequency (a terrestrial
+    station) would have stood out in the same frames, so they are no evidence of the satellite."""
+    frames_searched = np.flatnonzero(plan.above)
+    rows = np.unique(np.concatenate([finding.burst_windows + k for k in range(finding.window_frames)]))
+    rows = rows[rows < len(frames_searched)]
+    rest_hz = rest[0] + (finding.centre_groups + 0.5) * group_hz
+    doppler_hz = (plan.centre_hz + rest_hz) * plan.doppler_fraction[frames_searched[rows]]
+    moved_hz = float(np.ptp(doppler_hz)) if len(doppler_hz) else 0.0
+    if moved_hz >= finding.width_groups * group_hz:
+        return finding
+    log.info("bursts at %.0f Hz stood out while the Doppler moved %.0f Hz: as consistent with a fixed frequency",
+             rest_hz, moved_hz)
+    return replace(finding, follows_doppler=False)
 
 
 def _normalise(power: np.ndarray, lo: int, hi: int) -> np.ndarray:
