@@ -158,8 +158,40 @@ def attribute_strongest(raw: TrackSearch, waterfall: Waterfall, band_low_hz: flo
     column_hz = bin_hz * waterfall.pool
     columns, seen = trace_waterfall(waterfall.image_db(), np.array(waterfall.times_s),
                                     int(result.position_bins / waterfall.pool), column_hz)
+    return _attributed(result.pfa, result.z, columns, seen, waterfall, band_low_hz, bin_hz, centre, start_unix, target,
+                       candidates)
+
+
+def attribute_track(waterfall: Waterfall, band_low_hz: float, bin_hz: float, centre: float, start_unix: float,
+                    frame_times_unix: np.ndarray, track_offsets_hz: np.ndarray, pfa: float, z: float,
+                    target: Tracker, candidates: list[Tracker]) -> list[OtherSignal]:
+    """The signal the on-track search detected (``track_offsets_hz``: where it was, frame by frame, relative to
+    ``centre``; NaN where not searched), traced on the waterfall from the row where it is strongest, and
+    attributed like any other: does another object's Doppler curve fit it as well or better? (The raw search
+    misses a carrier that sweeps fast, near the closest approach of a high pass.)"""
+    image = waterfall.image_db()
+    times = np.array(waterfall.times_s)
+    valid = np.isfinite(track_offsets_hz)
+    if len(times) < MIN_TRACE_ROWS or np.count_nonzero(valid) < 2:
+        return []
+    column_hz = bin_hz * waterfall.pool
+    offsets_hz = np.interp(start_unix + times, frame_times_unix[valid], track_offsets_hz[valid])
+    track_columns = np.clip(np.rint((offsets_hz - band_low_hz) / column_hz).astype(np.int64), 0, image.shape[1] - 1)
+    inside = (start_unix + times >= frame_times_unix[valid][0]) & (start_unix + times <= frame_times_unix[valid][-1])
+    strength = np.where(inside, image[np.arange(len(times)), track_columns], -np.inf)
+    row = int(np.argmax(strength))
+    columns, seen = trace_waterfall(image, times, int(track_columns[row]), column_hz, start_row=row)
+    return _attributed(pfa, z, columns, seen, waterfall, band_low_hz, bin_hz, centre, start_unix, target,
+                       candidates)
+
+
+def _attributed(pfa: float, z: float, columns: np.ndarray, seen: np.ndarray, waterfall: Waterfall, band_low_hz: float,
+                bin_hz: float, centre: float, start_unix: float, target: Tracker,
+                candidates: list[Tracker]) -> list[OtherSignal]:
+    """A trace (waterfall columns, and whether the signal was seen in each row) fitted and attributed."""
     if seen.sum() < MIN_TRACE_ROWS:
         return []
+    column_hz = bin_hz * waterfall.pool
     freqs_hz = (centre + band_low_hz + (columns + 0.5) * column_hz - 0.5 * bin_hz)[seen]
     times = (start_unix + np.array(waterfall.times_s))[seen]
     ranked = rank(candidates, times, freqs_hz)
@@ -170,8 +202,7 @@ def attribute_strongest(raw: TrackSearch, waterfall: Waterfall, band_low_hz: flo
         described = UNIDENTIFIED  # flat only in the few rows a burst was seen: no evidence of a fixed carrier
     satellite = bool(ranked) and described.startswith(ranked[0].name)
     belongs = satellite and target.element_set.norad in alike
-    return [OtherSignal(result.pfa, result.z, times, freqs_hz, ranked, constant, belongs, described,
-                        alike if satellite else [])]
+    return [OtherSignal(pfa, z, times, freqs_hz, ranked, constant, belongs, described, alike if satellite else [])]
 
 
 MAX_DRIFT_HZ_S = 150.0  # faster than any low-orbit Doppler at UHF
@@ -181,10 +212,11 @@ FLAT_MIN_SEEN = 0.5  # a terrestrial carrier is called flat only if seen in at l
 
 
 def trace_waterfall(image_db: np.ndarray, times_s: np.ndarray, column: int, column_hz: float,
-                    search_columns: int = 16) -> tuple[np.ndarray, np.ndarray]:
-    """Follow a signal through the waterfall from near ``column``: start at its strongest row, then row by
-    row (both ways) to the strongest column within the drift a satellite can have. Rows where nothing
-    stands out (a burst transmitter between bursts) keep the previous column and are marked not seen.
+                    search_columns: int = 16, start_row: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Follow a signal through the waterfall from near ``column``: start at its strongest row (or at
+    ``start_row``), then row by row (both ways) to the strongest column within the drift a satellite can have.
+    Rows where nothing stands out (a burst transmitter between bursts) keep the previous column and are marked
+    not seen.
 
     Returns the column of each row and whether the signal was seen there.
     """
@@ -193,7 +225,8 @@ def trace_waterfall(image_db: np.ndarray, times_s: np.ndarray, column: int, colu
     threshold_db = floor_db + TRACE_THRESHOLD_DB
     lo = max(0, column - search_columns)
     window = image_db[:, lo : column + search_columns + 1]
-    start_row = int(np.argmax(window.max(axis=1)))
+    if start_row is None:
+        start_row = int(np.argmax(window.max(axis=1)))
     trace = np.empty(rows, np.int64)
     seen = np.zeros(rows, bool)
     trace[start_row] = lo + int(np.argmax(window[start_row]))

@@ -20,6 +20,7 @@ from groundstation.detection.attribution import (
     UNIDENTIFIED,
     OtherSignal,
     attribute_strongest,
+    attribute_track,
     candidate_trackers,
 )
 from groundstation.detection.data_signal import DataSignal
@@ -217,6 +218,12 @@ def check_recording(recording, tracker: Tracker, store, names: dict[int, str], f
         return stop(f"the band searched ({asked}, with {tracker.name}'s Doppler) was not recorded: the recording "
                     f"holds {recorded_mhz}", plan, waterfall, others)
     finding = track_pass(recording, plan, rest, not_this, progress, data_signal, state_limits)
+    if finding.detected and not others:
+        # the raw search saw nothing (a carrier sweeping fast near the closest approach of a high pass): trace
+        # the detection itself, and say whose Doppler curve it fits
+        others = attribute_track(waterfall, plan.band_hz[0], plan.bin_hz, plan.centre_hz, plan.start_unix,
+                                 plan.frame_times_unix, finding.track_offsets_hz(plan), finding.pfa, finding.best.z,
+                                 tracker, candidates)
     frames = _decode(recording, tracker, plan.centre_hz + finding.best_rest_hz) if finding.detected and decode else []
     searched_hz = (float(plan.centre_hz + rest[0]), float(plan.centre_hz + rest[-1]))
     covered = _coverage(plan, freq_hz, search_bw_hz, searched_hz, min_elevation_deg)

@@ -1,12 +1,14 @@
 """Benchmark: `check` on simulated passes with known truth.
 
 Run: python tests/benchmarks/bench_check.py [--trials 20] [--noise-runs 200] [--attribution 50] [--plot FILE.png]
+     [--parts 1234] [--modems cw,afsk1200] [--grid 'afsk1200:25,30;cw:8'] [--rate 250000] [--seed N]
 
 1. Detection probability against C/N0 (at closest approach) for cw, afsk1200 and fsk9600-g3ruh: 5-minute
-   recordings around TCA of Malligyong-1 over Seoul at 48 kS/s, a random transmitter offset (+-5 kHz) and a
-   random linear drift (+-300 Hz), fresh seeds. A detection counts if the verdict is TRANSMITTING and the
-   reported frequency is within 1.5 kHz of the truth.
-2. False alarms: the same recordings with no transmitter (`none`).
+   recordings around TCA of Malligyong-1 over Seoul at 48 kS/s (or --rate), a random transmitter offset (+-5 kHz)
+   and a random linear drift (+-300 Hz), fresh seeds. A detection counts if the verdict is TRANSMITTING and the
+   reported frequency is within 1.5 kHz of the truth. Rates come with their 95 % (Clopper-Pearson) interval.
+2. False alarms: the same recordings with no transmitter (`none`). Parts 1 and 2 skip the limits' injection
+   trials (check_recording(state_limits=False)): the verdict is decided before them.
 3. Attribution: for satellites of the bundled amateur snapshot (near its epoch), a 25 dB-Hz carrier on a pass
    over Leiden: does the raw-signal attribution rank the right object first? And a fixed carrier on the same
    passes (the satellite silent): is it ever attributed to a satellite?
@@ -127,7 +129,7 @@ def attribution(folder, count, seed0):
             continue
         tca = passes[0].tca
         tried += 1
-        _, result = one_trial(folder, store, tracker, tca, "cw", 25.0, seed0 + norad)
+        _, result = one_trial(folder, store, tracker, tca, "cw", 25.0, seed0 + norad, state_limits=False)
         signals = result.to_json()["other_signals"]
         first = bool(signals and signals[0]["ranking"] and signals[0]["ranking"][0]["norad"] == norad)
         named = bool(signals and norad in signals[0]["indistinguishable_norads"])
@@ -135,7 +137,8 @@ def attribution(folder, count, seed0):
         alike += named
         if not (first or named):
             print(f"  NORAD {norad}: {signals[0]['matches'] if signals else 'no signal traced'}", flush=True)
-        _, silent = one_trial(folder, store, tracker, tca, "none", 0.0, seed0 + norad + 1, interferer=(2500.0, -150.0))
+        _, silent = one_trial(folder, store, tracker, tca, "none", 0.0, seed0 + norad + 1, interferer=(2500.0, -150.0),
+                              state_limits=False)
         for signal in silent.to_json()["other_signals"]:
             attributed_interferer += signal["matches"] != FLAT and not signal["matches"].startswith("unidentified")
     return right, tried, attributed_interferer, alike
