@@ -104,13 +104,17 @@ def detection(folder, trials, seed0, modems=None, rate_sps=48000):
 
 def false_alarms(folder, runs, store, tracker, tca, seed0):
     alarms = by_bursts = 0
+    smallest = []  # the pass-average search's false-alarm probabilities, to see how far the threshold is
     for run in range(runs):
         # the verdict is decided before the limits' injection trials: skip them (two thirds of the CPU time)
         hit, result = one_trial(folder, store, tracker, tca, "none", 0.0, seed0 + run, state_limits=False)
         alarms += result.verdict.name == TRANSMITTING
         by_bursts += result.verdict.name == TRANSMITTING and result.finding.by_bursts
+        if result.finding is not None:
+            smallest = sorted(smallest + [result.finding.best.pfa])[:5]
         if (run + 1) % 50 == 0:
-            print(f"  after {run + 1}: {alarms} TRANSMITTING ({by_bursts} by the burst search)", flush=True)
+            print(f"  after {run + 1}: {alarms} TRANSMITTING ({by_bursts} by the burst search); smallest "
+                  f"pass-average probabilities {', '.join(f'{value:.1e}' for value in smallest)}", flush=True)
     return alarms
 
 
