@@ -9,9 +9,10 @@ track, that comes and goes.
 
 The on-track spectra (Doppler removed, noise 1 per bin) are summed into groups
 of :data:`GROUP_HZ`; a channel is a run of groups (:data:`WIDTHS_HZ`), its power
-one number a frame. Each channel's series is made a z-score against its own
-median and spread over time (so the band's shape and the recording's noise
-level drop out), summed over windows of one and two frames (a burst straddles
+one number a frame. Each channel's series is cube-rooted (a chi-squared-like
+power made nearly Gaussian, after Wilson and Hilferty), made a z-score against
+its own median and spread over time (so the band's shape and the recording's
+noise level drop out), summed over windows of one and two frames (a burst straddles
 two 0.5 s frames), and scored with the log-likelihood ratio of "bursts of
 strength :data:`BURST_Z` in a fraction :data:`BURST_FRACTION` of the windows"
 against noise:
@@ -21,9 +22,10 @@ against noise:
 which adds up the windows that stand out and ignores the rest (a pass average
 would add the noise of every window). The false-alarm probability of T comes
 from the same statistic on Gaussian noise of the same length (Monte Carlo, a
-fixed seed, an exponential tail fitted beyond its 99th percentile, which
-over-states the tail of a sum), times the number of channels and windows
-searched.
+fixed seed, an exponential tail fitted beyond its 99th percentile), times the
+number of channels and windows searched (which over-counts: the channels
+overlap). Below ``PFA_BURST`` (search.py) the search detects; the false-alarm
+rate on noise-only passes is measured by tests/benchmarks/bench_check.py.
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(3)
