@@ -210,3 +210,40 @@ def test_duty_cycle_needs_a_data_modem(run_cli, tmp_path):
     assert result.code == 2 and "--duty-cycle needs --modem" in result.err
     result = run_cli("check", recording, *SAT, "--freq", "435e6", "--modem", "bpsk1200")
     assert result.code == 2 and "--modem bpsk1200" in result.err
+
+
+def test_objects_a_trace_cannot_tell_apart_are_named_together():
+    """Two objects on the same orbit (launched together, the same element set under two numbers) follow the same
+    Doppler curve: the attribution names both; another object's curve is told apart."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    import numpy as np
+
+    from groundstation.detection.attribution import (
+        fit_constant,
+        indistinguishable,
+        rank,
+        verdict_of,
+    )
+    from groundstation.orbits.elements import ElementStore
+    from groundstation.orbits.orbit import Tracker
+    from groundstation.orbits.station import parse_station
+
+    store = ElementStore.default()
+    station = parse_station("37.57,126.98,38")
+    original = store.newest(58400)
+    target = Tracker(original, station, "Malligyong-1")
+    twin = Tracker(replace(original, norad=99999, name="TWIN"), station, "TWIN")
+    others = [Tracker(store.newest(norad), station) for norad in store.norads() if norad != 58400][:3]
+    tca = max(target.passes(original.epoch, original.epoch + timedelta(days=1)),
+              key=lambda item: item.max_elevation_deg).tca
+    times = tca.timestamp() + np.arange(-150.0, 150.0, 2.0)
+    freqs_hz = 435e6 * (1 + target.doppler_fraction(times)) + np.random.default_rng(5).normal(0, 10.0, len(times))
+    candidates = [target, twin, *others]
+    ranked = rank(candidates, times, freqs_hz)
+    alike = indistinguishable(ranked, candidates, times, resolution_hz=47.0)
+    assert sorted(alike) == [58400, 99999]
+    described = verdict_of(ranked, fit_constant(freqs_hz), 47.0, alike)
+    assert "Malligyong-1 (NORAD 58400)" in described and "TWIN (NORAD 99999)" in described
+    assert "indistinguishable in this recording" in described
