@@ -17,6 +17,7 @@ from groundstation.commands.common import (
     targets_from,
 )
 from groundstation.commands.progress import Progress
+from groundstation.detection.data_signal import DataSignal
 from groundstation.detection.verdict import CANNOT_TELL, EXIT_CODES
 from groundstation.errors import UserError
 from groundstation.orbits.catalog import load_catalog
@@ -38,7 +39,8 @@ EXAMPLES = """examples:
 
 verdicts and exit codes (2: bad input):
   0  TRANSMITTING                     energy on the satellite's predicted Doppler track (C/N0, false alarms)
-  3  NO SIGNAL DETECTED               with the C/N0 upper limit, for the band and time searched
+  3  NO SIGNAL DETECTED               with the C/N0 upper limit, for the band and time searched (with
+                                      --modem, also the limit for that bursty data signal)
   4  SIGNAL NOT FROM THIS SATELLITE   a signal is there, but it follows another satellite or no Doppler at all
   5  CANNOT TELL                      the recording cannot answer (satellite below the horizon, band not
                                       recorded, no start time or centre frequency, too short), with why
@@ -65,6 +67,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--min-elevation", type=finite_float("--min-elevation", -90.0, 89.0, "degrees"), default=0.0,
                         metavar="DEG",
                         help="search only while the satellite is at least DEG above the horizon (default 0)")
+    parser.add_argument("--modem", metavar="NAME",
+                        help="also state the limit for this bursty FM data signal when nothing is found "
+                        "(afsk1200, fsk1200, fsk9600-g3ruh, ...: a beacon of 92 bytes)")
+    parser.add_argument("--duty-cycle", type=finite_float("--duty-cycle", 1e-4, 1.0, ""), metavar="FRACTION",
+                        help="with --modem: the fraction of the time it is on the air (default: one beacon every 10 s)")
     parser.add_argument("--report", metavar="DIR", help="write waterfall.png, elevation.png, report.json, report.html")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--no-decode", action="store_true", help="skip the decode attempt")
@@ -98,6 +105,9 @@ def run(args: argparse.Namespace) -> int:
     if recording.rate_sps > MAX_RATE_SPS:
         raise UserError(f"{args.recording}: {recording.rate_sps:g} S/s is more than check handles ({MAX_RATE_SPS:g} S/s: "
                         "its memory grows by about 100 MB a MS/s); decimate the recording first")
+    if args.duty_cycle is not None and not args.modem:
+        raise UserError("--duty-cycle needs --modem (the data signal whose limit to state)")
+    data_signal = DataSignal.of(args.modem, args.duty_cycle) if args.modem else None
     (target,), store = targets_from(args)
     station = station_from(args)
     if recording.start_time is None:
@@ -116,7 +126,8 @@ def run(args: argparse.Namespace) -> int:
     # On a terminal: the step running ("searching", "decoding", "writing the report") and its progress.
     with Progress("check") as progress:
         result = check_recording(recording, tracker, store, names, args.freq, args.search_bw,
-                                 decode=not args.no_decode, progress=progress, min_elevation_deg=args.min_elevation)
+                                 decode=not args.no_decode, progress=progress, min_elevation_deg=args.min_elevation,
+                                 data_signal=data_signal)
         if args.report:
             from groundstation.detection.report import write_report
 

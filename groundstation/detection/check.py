@@ -20,8 +20,10 @@ from groundstation.detection.attribution import (
     UNIDENTIFIED,
     OtherSignal,
     attribute_strongest,
+    attribute_track,
     candidate_trackers,
 )
+from groundstation.detection.data_signal import DataSignal
 from groundstation.detection.search import (
     FRAME_S,
     MIN_DURATION_S,
@@ -139,14 +141,24 @@ class CheckResult:
         if finding is not None:
             best = finding.best
             document["track"] = {
-                "pfa": best.pfa,
+                "pfa": finding.pfa,
+                "detector": "bursts" if finding.by_bursts else "energy over the pass",
                 "z": round(best.z, 2),
                 "resolution_hz": best.level * plan.bin_hz,
                 "rest_frequency_hz": self.rest_freq_hz,
                 "offset_from_freq_hz": None if self.freq_hz is None else round(self.rest_freq_hz - self.freq_hz, 1),
                 "cn0_dbhz": round(finding.cn0_dbhz, 1) if self.detected else None,
+                "burst_pfa": None if finding.bursts is None else finding.bursts.pfa,
+                "bursts_follow_doppler": None if finding.bursts is None else finding.bursts.follows_doppler,
             }
             document["upper_limit_cn0_dbhz"] = None if finding.limit_dbhz is None else round(finding.limit_dbhz, 1)
+            if finding.data_signal is not None:
+                signal = finding.data_signal
+                document["data_signal"] = {
+                    "modem": signal.modem, "burst_s": round(signal.burst_s, 3), "duty_cycle": signal.duty_cycle,
+                    "upper_limit_cn0_dbhz": None if finding.data_limit_dbhz is None
+                    else round(finding.data_limit_dbhz, 1),
+                }
         if self.report_paths is not None:
             document["report"] = self.report_paths
         return document
@@ -154,14 +166,17 @@ class CheckResult:
 
 def check_recording(recording, tracker: Tracker, store, names: dict[int, str], freq_hz: float | None = None,
                     search_bw_hz: float = 10e3, decode: bool = True, progress=None,
-                    min_elevation_deg: float = 0.0) -> CheckResult:
+                    min_elevation_deg: float = 0.0, data_signal: DataSignal | None = None,
+                    state_limits: bool = True) -> CheckResult:
     """Search ``recording`` for ``tracker``'s satellite (around ``freq_hz`` +- ``search_bw_hz`` if given), say
     whose any other signal is, decode a detection, and give the verdict.
 
     The verdict speaks only of what was searched: the frames in which the satellite is above
     ``min_elevation_deg`` and the part of the asked band that was recorded. Where nothing is left (the
     satellite below the horizon throughout, the band not recorded, no time or centre frequency, too short)
-    the verdict is CANNOT TELL, with the reason.
+    the verdict is CANNOT TELL, with the reason. ``data_signal`` (``check --modem``): NO SIGNAL DETECTED also
+    states the limit for that bursty data signal. ``state_limits=False`` skips the injection trials behind the
+    limits (the verdict is decided before them; a benchmark counting false alarms needs only the verdict).
 
     ``progress(fraction, step)``, if given, is told how far each step is: "searching" (the band, then the
     Doppler track: 0 to 1 over both) and "decoding" (0 to 1 again).
@@ -205,13 +220,21 @@ def check_recording(recording, tracker: Tracker, store, names: dict[int, str], f
                  if freq_hz is not None else "the recorded band")
         return stop(f"the band searched ({asked}, with {tracker.name}'s Doppler) was not recorded: the recording "
                     f"holds {recorded_mhz}", plan, waterfall, others)
-    finding = track_pass(recording, plan, rest, not_this, _step(progress, "searching"))
+    finding = track_pass(recording, plan, rest, not_this, _step(progress, "searching"), data_signal, state_limits)
+    if finding.detected and not others:
+        # the raw search saw nothing (a carrier sweeping fast near the closest approach of a high pass): trace
+        # the detection itself, and say whose Doppler curve it fits
+        others = attribute_track(waterfall, plan.band_hz[0], plan.bin_hz, plan.centre_hz, plan.start_unix,
+                                 plan.frame_times_unix, finding.track_offsets_hz(plan), finding.pfa, finding.best.z,
+                                 tracker, candidates)
     frames = (_decode(recording, tracker, plan.centre_hz + finding.best_rest_hz, _step(progress, "decoding"))
               if finding.detected and decode else [])
     searched_hz = (float(plan.centre_hz + rest[0]), float(plan.centre_hz + rest[-1]))
     covered = _coverage(plan, freq_hz, search_bw_hz, searched_hz, min_elevation_deg)
     verdict = decide(tracker.name, finding.detected, plan.centre_hz + finding.best_rest_hz, finding.cn0_dbhz,
-                     finding.best.pfa, frames, not_this, finding.limit_dbhz, searched_hz, covered)
+                     finding.pfa, frames, not_this, finding.limit_dbhz, searched_hz, covered,
+                     data_limit=None if finding.data_limit_dbhz is None
+                     else (data_signal.describe(), finding.data_limit_dbhz))
     return CheckResult(verdict, recording.path, tracker.name, tracker.element_set.norad, tracker.element_set.epoch,
                        start, plan, freq_hz, searched_hz, finding, others, waterfall, simulated, frames,
                        min_elevation_deg=min_elevation_deg)

@@ -43,10 +43,17 @@ def cannot_tell(reason: str) -> Verdict:
 
 
 def decide(satellite: str, detected: bool, rest_freq_hz: float, cn0_dbhz: float, pfa: float, frames: list,
-           not_this: list, limit_dbhz: float, band_hz: tuple[float, float], covered: str = "") -> Verdict:
+           not_this: list, limit_dbhz: float | None, band_hz: tuple[float, float], covered: str = "",
+           data_limit: tuple[str, float] | None = None) -> Verdict:
     """TRANSMITTING when the on-track search detected; else SIGNAL NOT FROM THIS SATELLITE when another
     signal was attributed elsewhere; else NO SIGNAL DETECTED with the search's limit over ``band_hz``
-    (absolute frequencies searched) and ``covered`` (what of the time and band was searched, in words)."""
+    (absolute frequencies searched) and ``covered`` (what of the time and band was searched, in words), and
+    ``data_limit`` (the data signal asked about, in words, and its limit) when given.
+
+    >>> decide("KMS-4", False, 435e6, 0.0, 0.5, [], [], 9.04, (434.99e6, 435.01e6),
+    ...        data_limit=("afsk1200 beacon (0.73 s bursts, 7.3 % of the time)", 28.44)).line.split(" on KMS-4")[0]
+    'NO SIGNAL DETECTED: no carrier stronger than 9.0 dB-Hz, and no afsk1200 beacon (0.73 s bursts, 7.3 % of the time) stronger than 28.4 dB-Hz while on the air, within +-10.0 kHz of 435.0000 MHz'
+    """
     if detected:
         return Verdict(TRANSMITTING, f"{TRANSMITTING}: {satellite} signal on its Doppler track at "
                        f"{rest_freq_hz / 1e6:.4f} MHz, C/N0 {cn0_dbhz:.1f} dB-Hz, false-alarm probability {pfa:.1e}"
@@ -56,6 +63,10 @@ def decide(satellite: str, detected: bool, rest_freq_hz: float, cn0_dbhz: float,
             f"a signal near {signal.freqs_hz[0] / 1e6:.4f} MHz matches {signal.described}" for signal in not_this))
     half_khz = (band_hz[1] - band_hz[0]) / 2e3
     middle_mhz = (band_hz[0] + band_hz[1]) / 2e6
-    return Verdict(NO_SIGNAL, f"{NO_SIGNAL}: no carrier stronger than {limit_dbhz:.1f} dB-Hz within "
+    data = (f", and no {data_limit[0]} stronger than {data_limit[1]:.1f} dB-Hz while on the air,"
+            if data_limit is not None else "")
+    limit = "no carrier found (limit not computed)" if limit_dbhz is None else \
+        f"no carrier stronger than {limit_dbhz:.1f} dB-Hz"
+    return Verdict(NO_SIGNAL, f"{NO_SIGNAL}: {limit}{data} within "
                    f"+-{half_khz:.1f} kHz of {middle_mhz:.4f} MHz on {satellite}'s Doppler track"
                    + (f" ({covered})" if covered else ""))
