@@ -102,7 +102,12 @@ def run(args: argparse.Namespace) -> int:
     if not paths:
         raise UserError(f"{args.folder}: no observation folders of NORAD {target.norad} (folders with "
                         "metadata.json) in it")
-    refuse_same_file({"--plot": args.plot}, [os.path.join(path, "metadata.json") for path in paths] + list(args.tle))
+    if args.plot:
+        if not args.plot.lower().endswith(".png"):
+            raise UserError(f"--plot: {args.plot!r} must end in .png")
+        check_writable_folder(args.plot, "--plot")  # before the campaign runs, not after
+    inputs = [os.path.join(path, name) for path in paths for name in os.listdir(path)]  # every observation's files
+    refuse_same_file({"--plot": args.plot}, inputs + list(args.tle))
     tle_files = tuple(os.path.abspath(path) for path in args.tle)
     from groundstation import __version__
 
