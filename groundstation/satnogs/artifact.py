@@ -130,7 +130,7 @@ def _metadata(path: str, raw) -> dict:
         raise UserError(f"{path}: the metadata attribute holds more than {MAX_METADATA_CHARS} characters")
     try:
         metadata = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise UserError(f"{path}: the metadata attribute is not JSON") from None
     if not isinstance(metadata, dict):
         raise UserError(f"{path}: the metadata attribute is not a JSON object")

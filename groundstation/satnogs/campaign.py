@@ -50,7 +50,7 @@ def find_observations(folder: str, norad: int | None = None) -> list[str]:
             try:
                 with open(os.path.join(root, METADATA_NAME), encoding="utf-8") as file:
                     recorded = json.load(file).get("norad_cat_id")
-            except (OSError, ValueError, AttributeError):
+            except (OSError, ValueError, AttributeError, RecursionError):
                 recorded = None  # the check will say what is wrong with it
             if recorded is not None and recorded != norad:
                 other += 1

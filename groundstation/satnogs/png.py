@@ -56,7 +56,7 @@ def read_png_header(path: str) -> PngHeader | None:
         return None
     try:
         fields = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise UserError(f"{path}: the {TEXT_KEY} text is not JSON") from None
     if not isinstance(fields, dict):
         raise UserError(f"{path}: the {TEXT_KEY} text is not a JSON object")
