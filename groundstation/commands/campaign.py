@@ -194,4 +194,6 @@ def _print_summary(summary: dict, target, total: int, checked: int) -> None:
     for row in summary["transmitting"]:
         print(f"TRANSMITTING in observation {row['observation']} ({row['start']}, station {row['station_id']}): "
               f"{row['line']}")
+    for row in summary["errors"]:
+        print(f"ERROR in {row['folder']}: {str(row['line']).removeprefix('ERROR: ')}")
     print("agreement with SatNOGS vetting: " + ", ".join(f"{name} {count}" for name, count in summary["vetting"].items()))
