@@ -15,6 +15,7 @@ second run skips every file already there at its recorded size and downloads not
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import os
@@ -74,7 +75,7 @@ def download(url: str, path: str) -> int:
                     if size > MAX_FILE_BYTES:
                         raise UserError(f"{url}: more than {MAX_FILE_BYTES >> 20} MB; not a SatNOGS artefact")
                     atomic.file.write(chunk)
-                if expected is not None and int(expected) != size:
+                if expected is not None and expected.strip().isdigit() and int(expected) != size:
                     raise UserError(f"{url}: {size} bytes received of {expected}; the download was cut")
             except BaseException:
                 atomic.discard()
@@ -83,8 +84,8 @@ def download(url: str, path: str) -> int:
             return size
     except urllib.error.HTTPError as error:
         raise UserError(f"{url}: HTTP {error.code} {error.reason}") from None
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
-        raise UserError(f"{url}: download failed ({getattr(error, 'reason', error)})") from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+        raise UserError(f"{url}: download failed ({getattr(error, 'reason', error) or type(error).__name__})") from None
 
 
 def _known_files(folder: str) -> dict:
@@ -101,7 +102,10 @@ def fetch_observations(out: str, norad: int, network_url: str, db_url: str, toke
                        downloads_at_once: int = DOWNLOADS_AT_ONCE, audio: bool = True, pictures: bool = True,
                        progress=None, refresh: bool = False) -> FetchReport:
     """List every observation of ``norad`` and download what is missing into ``out/<id>/``."""
-    os.makedirs(out, exist_ok=True)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"--out: cannot make the folder {out!r} ({error.strerror or error})") from None
     client = ApiClient(os.path.join(out, CACHE_FOLDER), token, page_interval_s)
     records = list_observations(client, network_url, norad, start, end, refresh=refresh)
     report = FetchReport(observations=len(records))
