@@ -165,3 +165,5 @@ def test_a_dat_waterfall_or_only_a_picture(observations, tmp_path, run_cli):
     Image.new("RGB", (8, 8)).save(only_png / "waterfall_1.png", pnginfo=info)
     from_png = run_cli("check", only_png, "--sat", "58400")
     assert from_png.code == 5 and "picture" in from_png.out
+    header = json.loads(run_cli("check", only_png, "--sat", "58400", "--format", "json").out)["png_header"]
+    assert header["channels"] == 1024 and header["centre_hz"] == 435e6  # the header is read, as the README says
