@@ -52,6 +52,18 @@ def tle_with(*edits: tuple[int, int, str]) -> str:
 OBSERVATION = {"obs/1/metadata.json": json.dumps({"id": 1, "start": "2024-06-12T14:24:00Z", "station_lat": 37.57,
                                                   "station_lng": 126.98, "norad_cat_id": 58400})}
 
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG declaring ``width`` x ``height`` pixels and holding none (its chunks: IHDR, an empty IDAT, IEND)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", b"") + chunk(b"IEND", b""))
+
+
 #: A low orbit with a huge drag term: SGP4 reports it decayed within weeks.
 DECAYING = tle_with((1, 53, " 50000-0"), (2, 52, "16.40000000"))
 
@@ -291,6 +303,8 @@ def rows() -> dict[str, Row]:
                                             files={"w.dat": b"\x00" * 60}),
         "check a cut waterfall picture": Row(["check", "obs/1", *SAT], "not a readable PNG",
                                              files=OBSERVATION | {"obs/1/waterfall_1.png": b"\x89PNG\r\n\x1a\n"}),
+        "check a waterfall picture of 4e8 pixels": Row(["check", "obs/1", *SAT], "not a readable PNG",
+                                                       files=OBSERVATION | {"obs/1/w.png": png_header_only(20000, 20000)}),
         "fetch start after end": Row(["satnogs", "fetch", "--norad", "58400", "--out", "f", "--start",
                                       "2024-02-01T00:00Z", "--end", "2024-01-01T00:00Z"], "--start.*before --end"),
         "fetch out under a file": Row(["satnogs", "fetch", "--norad", "58400", "--out", "frames.txt/f",
