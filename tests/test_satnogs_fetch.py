@@ -225,3 +225,19 @@ def test_a_server_that_hangs_up_or_a_damaged_cached_page_is_not_a_crash(server, 
         page.write_text('{"url": ')
     again = ApiClient(str(tmp_path / "cache"), page_interval_s=0, sleep=lambda s: None)
     assert len(list_observations(again, server, NORAD)) == COUNT and again.requests >= 3
+
+
+def test_only_web_addresses_are_downloaded(tmp_path):
+    """A record's file address is the server's word: ``file:///`` (urllib would copy a local file) or not text at
+    all is refused, as is a Link header that leaves the web."""
+    from groundstation.errors import UserError
+    from groundstation.satnogs.fetch import download
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the observation folder")
+    for url in (secret.as_uri(), 5, "ftp://example.org/x.ogg"):
+        with pytest.raises(UserError, match="not an http"):
+            download(url, str(tmp_path / "copy.ogg"))
+    assert not (tmp_path / "copy.ogg").exists()
+    with pytest.raises(UserError, match="not an http"):
+        ApiClient(str(tmp_path / "cache"), page_interval_s=0).get_json(secret.as_uri())

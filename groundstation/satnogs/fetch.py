@@ -62,7 +62,10 @@ def _file_name(url: str, fallback: str) -> str:
 
 
 def download(url: str, path: str) -> int:
-    """``url`` into ``path`` whole or not at all; its size, checked against ``Content-Length``."""
+    """``url`` into ``path`` whole or not at all; its size, checked against ``Content-Length``. Only http(s):
+    the addresses come from the API's answers, and urllib would as well open ``file:///etc/passwd``."""
+    if not isinstance(url, str) or urllib.parse.urlparse(url).scheme not in ("http", "https"):
+        raise UserError(f"{str(url)[:200]!r}: not an http(s) address; not downloaded")
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_S) as answer:
@@ -118,12 +121,12 @@ def fetch_observations(out: str, norad: int, network_url: str, db_url: str, toke
         wanted = []
         if token:
             for url in artifact_urls(client, db_url, identifier):
-                name = _file_name(url, f"artifact_{identifier}.h5")
+                name = _file_name(str(url), f"artifact_{identifier}.h5")
                 wanted.append((url, name if name.lower().endswith((".h5", ".hdf5")) else name + ".h5"))
         if audio and record.get("payload"):
-            wanted.append((record["payload"], _file_name(record["payload"], f"satnogs_{identifier}.ogg")))
+            wanted.append((record["payload"], _file_name(str(record["payload"]), f"satnogs_{identifier}.ogg")))
         if pictures and record.get("waterfall"):
-            wanted.append((record["waterfall"], _file_name(record["waterfall"], f"waterfall_{identifier}.png")))
+            wanted.append((record["waterfall"], _file_name(str(record["waterfall"]), f"waterfall_{identifier}.png")))
         plans.append((os.path.join(out, str(identifier)), record, wanted))
     jobs = []
     for folder, _record, wanted in plans:

@@ -125,6 +125,8 @@ class ApiClient:
         return document, following
 
     def _request(self, url: str, authorised: bool):
+        if urllib.parse.urlparse(url).scheme not in ("http", "https"):  # a Link header could say file:///...
+            raise UserError(f"{url[:200]!r}: not an http(s) address; the API's answer points elsewhere")
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if authorised and self.token:
             headers["Authorization"] = f"Token {self.token}"
