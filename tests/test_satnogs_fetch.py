@@ -219,6 +219,7 @@ def test_a_server_that_hangs_up_or_a_damaged_cached_page_is_not_a_crash(server, 
         thread.join(5)
         listener.close()
     assert result.code == 2 and "cannot reach the API" in result.err and result.err.count("\n") == 1, result.err
+    assert not (tmp_path / "a").exists()  # the --out folder it made is not left empty
     client = ApiClient(str(tmp_path / "cache"), page_interval_s=0, sleep=lambda s: None)
     assert len(list_observations(client, server, NORAD)) == COUNT
     for page in (tmp_path / "cache").glob("*.json"):

@@ -105,12 +105,18 @@ def fetch_observations(out: str, norad: int, network_url: str, db_url: str, toke
                        downloads_at_once: int = DOWNLOADS_AT_ONCE, audio: bool = True, pictures: bool = True,
                        progress=None, refresh: bool = False) -> FetchReport:
     """List every observation of ``norad`` and download what is missing into ``out/<id>/``."""
+    made = not os.path.isdir(out)
     try:
         os.makedirs(out, exist_ok=True)
     except OSError as error:
         raise UserError(f"--out: cannot make the folder {out!r} ({error.strerror or error})") from None
     client = ApiClient(os.path.join(out, CACHE_FOLDER), token, page_interval_s)
-    records = list_observations(client, network_url, norad, start, end, refresh=refresh)
+    try:
+        records = list_observations(client, network_url, norad, start, end, refresh=refresh)
+    except UserError:
+        if made and not os.listdir(out):  # no page came: leave no empty folder behind
+            os.rmdir(out)
+        raise
     report = FetchReport(observations=len(records))
     plans = []  # (folder, record, [(url, name)])
     for record in records:
