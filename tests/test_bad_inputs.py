@@ -48,6 +48,22 @@ def tle_with(*edits: tuple[int, int, str]) -> str:
     return "MALLIGYONG-1\n" + "\n".join(lines) + "\n"
 
 
+#: A SatNOGS observation folder (its record only), for rows to add artefacts to.
+OBSERVATION = {"obs/1/metadata.json": json.dumps({"id": 1, "start": "2024-06-12T14:24:00Z", "station_lat": 37.57,
+                                                  "station_lng": 126.98, "norad_cat_id": 58400})}
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG declaring ``width`` x ``height`` pixels and holding none (its chunks: IHDR, an empty IDAT, IEND)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", b"") + chunk(b"IEND", b""))
+
+
 #: A low orbit with a huge drag term: SGP4 reports it decayed within weeks.
 DECAYING = tle_with((1, 53, " 50000-0"), (2, 52, "16.40000000"))
 
@@ -270,6 +286,29 @@ def rows() -> dict[str, Row]:
                                       "-2500"], "HZ,DBM"),
         "start time nonsense": Row(["decode", "cap.cu8", "--samplerate", "48000", "--start-time", "noon"],
                                    "--start-time"),
+        # --- SatNOGS observations, campaign and fetch
+        "campaign plot onto an observation's picture": Row(["campaign", "obs", *SAT, "--plot",
+                                                            "obs/1/waterfall_1.png"], "same file as the input",
+                                                           files=OBSERVATION | {"obs/1/waterfall_1.png": b"x"}),
+        "campaign plot onto an artefact": Row(["campaign", "obs", *SAT, "--plot", "obs/1/artifact_1.h5"],
+                                              "--plot.*must end in .png",
+                                              files=OBSERVATION | {"obs/1/artifact_1.h5": b"x"}),
+        "campaign plot into a missing folder": Row(["campaign", "obs", *SAT, "--plot", "nowhere/c.png"],
+                                                   "--plot.*does not exist", files=OBSERVATION),
+        "campaign scheduler port out of range": Row(["campaign", "obs", *SAT, "--scheduler", "tcp://127.0.0.1:99999"],
+                                                    "--scheduler.*tcp://HOST:PORT", files=OBSERVATION),
+        "check metadata nested too deep": Row(["check", "deep", *SAT], "nested too deep",
+                                              files={"deep/metadata.json": "[" * 100_000}),
+        "check a waterfall .dat alone": Row(["check", "w.dat", *SAT], "observation folder.*--datatype",
+                                            files={"w.dat": b"\x00" * 60}),
+        "check a cut waterfall picture": Row(["check", "obs/1", *SAT], "not a readable PNG",
+                                             files=OBSERVATION | {"obs/1/waterfall_1.png": b"\x89PNG\r\n\x1a\n"}),
+        "check a waterfall picture of 4e8 pixels": Row(["check", "obs/1", *SAT], "not a readable PNG",
+                                                       files=OBSERVATION | {"obs/1/w.png": png_header_only(20000, 20000)}),
+        "fetch start after end": Row(["satnogs", "fetch", "--norad", "58400", "--out", "f", "--start",
+                                      "2024-02-01T00:00Z", "--end", "2024-01-01T00:00Z"], "--start.*before --end"),
+        "fetch out under a file": Row(["satnogs", "fetch", "--norad", "58400", "--out", "frames.txt/f",
+                                       "--network-url", "http://127.0.0.1:1"], "--out.*cannot make the folder"),
     }
 
 
@@ -295,6 +334,7 @@ def test_bad_input(name, tmp_path, monkeypatch, run_cli):
     make_inputs(tmp_path)
     for file_name, content in row.files.items():
         target = tmp_path / file_name
+        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content if isinstance(content, bytes) else content.encode())
     for link, existing in row.links.items():
         os.link(tmp_path / existing, tmp_path / link)

@@ -108,3 +108,54 @@ def test_observations_of_another_object_are_left_out(run_cli, simulated_campaign
     result = run_cli("campaign", simulated_campaign, "--sat", "41332")
     assert result.code == 2 and "no observation folders of NORAD 41332" in result.err
     assert f"{sum(COUNTS.values())} observations of other objects left out" in result.err
+
+
+@pytest.mark.parametrize("greeting", [None, b"SSH-2.0-OpenSSH_9.6\r\n"])
+def test_a_scheduler_address_where_something_else_listens_fails_quickly(tmp_path, run_cli, monkeypatch, greeting):
+    """A service that says nothing (Dask's Client would wait without end) or something else (Dask would read
+    its banner as a frame length: "out of memory"): one line naming --scheduler."""
+    import socket
+    import threading
+
+    from groundstation.commands import campaign
+
+    monkeypatch.setattr(campaign, "SCHEDULER_PROBE_S", 1.0)
+    (tmp_path / "1").mkdir()
+    (tmp_path / "1" / "metadata.json").write_text(json.dumps({"id": 1, "norad_cat_id": 58400}))
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def serve():
+        connection, _ = listener.accept()
+        accepted.append(connection)
+        if greeting:
+            connection.sendall(greeting)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        result = run_cli("campaign", tmp_path, "--sat", "58400", "--scheduler",
+                         f"tcp://127.0.0.1:{listener.getsockname()[1]}")
+    finally:
+        thread.join(5)
+        for connection in accepted:
+            connection.close()
+        listener.close()
+    assert result.code == 2 and "not as a Dask scheduler" in result.err and result.err.count("\n") == 1, result.err
+    assert not (tmp_path / CACHE_FOLDER).exists()
+
+
+def test_errors_are_named_in_the_summary_and_the_rows(capsys):
+    """An observation that could not be read says which and why (its row had neither before)."""
+    from types import SimpleNamespace
+
+    from groundstation.commands.campaign import _print_summary
+    from groundstation.satnogs.campaign import result_rows, summarise
+
+    results = [{"folder": "kms/9183756", "verdict": "ERROR", "line": "ERROR: kms/9183756/metadata.json: not JSON",
+                "exit_code": 2}]
+    summary = summarise(results)
+    assert summary["errors"] == [{"folder": "kms/9183756", "line": results[0]["line"]}]
+    assert result_rows(results)[0]["observation"] == "9183756"
+    _print_summary(summary, SimpleNamespace(name="Malligyong-1", norad=58400), 1, 1)
+    assert "ERROR in kms/9183756: kms/9183756/metadata.json: not JSON" in capsys.readouterr().out

@@ -165,3 +165,25 @@ def test_a_dat_waterfall_or_only_a_picture(observations, tmp_path, run_cli):
     Image.new("RGB", (8, 8)).save(only_png / "waterfall_1.png", pnginfo=info)
     from_png = run_cli("check", only_png, "--sat", "58400")
     assert from_png.code == 5 and "picture" in from_png.out
+    header = json.loads(run_cli("check", only_png, "--sat", "58400", "--format", "json").out)["png_header"]
+    assert header["channels"] == 1024 and header["centre_hz"] == 435e6  # the header is read, as the README says
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda file: file.attrs.__setitem__("artifact_version", "two"), "artifact_version"),
+    (lambda file: file.attrs.__setitem__("artifact_version", np.array([], dtype=int)), "artifact_version"),
+    (lambda file: (file.__delitem__("waterfall/data"), file["waterfall"].create_group("data")), "not arrays of numbers"),
+    (lambda file: (file.__delitem__("waterfall/offset"), file.create_dataset("waterfall/offset", data=[b"x"] * 1024)),
+     "not arrays of numbers"),
+    (lambda file: (file.__delitem__("waterfall/frequency"), file.create_dataset("waterfall/frequency", data=5.0)),
+     "must be lists"),
+])
+def test_odd_datasets_in_an_artefact_are_one_line_errors(observations, tmp_path, run_cli, change, message):
+    """Text, a group or a single number where the reader wants arrays of numbers (each was an internal error)."""
+    artifact = next(__import__("pathlib").Path(observations["silent"]).glob("*.h5"))
+    odd = tmp_path / "odd.h5"
+    odd.write_bytes(artifact.read_bytes())
+    with h5py.File(odd, "r+") as file:
+        change(file)
+    result = run_cli("check", odd, "--sat", "58400")
+    assert result.code == 2 and message in result.err and "internal error" not in result.err, result.err

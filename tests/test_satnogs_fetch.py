@@ -197,3 +197,48 @@ def test_fetched_observations_are_checked(tmp_path, run_cli):
         checked = run_cli("check", out / str(record_["id"]), "--sat", NORAD, "--format", "json")
         verdicts[record_["groundstation:scenario"]] = json.loads(checked.out)["verdict"]
     assert verdicts == {"carrier": "TRANSMITTING", "silent": "NO SIGNAL DETECTED"}
+
+
+def test_a_server_that_hangs_up_or_a_damaged_cached_page_is_not_a_crash(server, tmp_path, run_cli):
+    """A service that accepts and closes at once: one line naming the API address (it said "Connection reset by
+    peer; check the file names and the disk"). A cached page damaged on disk is asked for again."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def hang_up():
+        connection, _ = listener.accept()
+        connection.close()
+
+    thread = threading.Thread(target=hang_up, daemon=True)
+    thread.start()
+    try:
+        result = run_cli("satnogs", "fetch", "--norad", NORAD, "--out", tmp_path / "a", "--network-url",
+                         f"http://127.0.0.1:{listener.getsockname()[1]}", "--page-interval", "0")
+    finally:
+        thread.join(5)
+        listener.close()
+    assert result.code == 2 and "cannot reach the API" in result.err and result.err.count("\n") == 1, result.err
+    assert not (tmp_path / "a").exists()  # the --out folder it made is not left empty
+    client = ApiClient(str(tmp_path / "cache"), page_interval_s=0, sleep=lambda s: None)
+    assert len(list_observations(client, server, NORAD)) == COUNT
+    for page in (tmp_path / "cache").glob("*.json"):
+        page.write_text('{"url": ')
+    again = ApiClient(str(tmp_path / "cache"), page_interval_s=0, sleep=lambda s: None)
+    assert len(list_observations(again, server, NORAD)) == COUNT and again.requests >= 3
+
+
+def test_only_web_addresses_are_downloaded(tmp_path):
+    """A record's file address is the server's word: ``file:///`` (urllib would copy a local file) or not text at
+    all is refused, as is a Link header that leaves the web."""
+    from groundstation.errors import UserError
+    from groundstation.satnogs.fetch import download
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the observation folder")
+    for url in (secret.as_uri(), 5, "ftp://example.org/x.ogg"):
+        with pytest.raises(UserError, match="not an http"):
+            download(url, str(tmp_path / "copy.ogg"))
+    assert not (tmp_path / "copy.ogg").exists()
+    with pytest.raises(UserError, match="not an http"):
+        ApiClient(str(tmp_path / "cache"), page_interval_s=0).get_json(secret.as_uri())

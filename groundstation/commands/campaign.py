@@ -17,6 +17,8 @@ EXAMPLES = """examples:
 
 Results are cached in DIR/.groundstation-campaign/: a rerun checks only new or changed observations.
 """
+#: How long a scheduler's address may take to accept and send its handshake (Dask itself would wait forever).
+SCHEDULER_PROBE_S = 10.0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -66,26 +68,45 @@ def _client(args):
 
 
 def _reachable(address: str) -> None:
-    """A quick TCP connection to ``tcp://HOST:PORT`` first, so a wrong address fails at once, in one line."""
+    """A quick TCP connection to ``tcp://HOST:PORT`` first, so a wrong address fails at once, in one line. A Dask
+    scheduler speaks first (its handshake, an 8-byte frame length): a service that says nothing, or something
+    else, is refused here rather than left to Dask (which waits without end, or reads its answer as a length)."""
     import socket
+    import struct
     from urllib.parse import urlparse
 
     parsed = urlparse(address if "://" in address else f"tcp://{address}")
-    if parsed.scheme not in ("tcp", "tls") or not parsed.hostname or not parsed.port:
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+    if parsed.scheme not in ("tcp", "tls") or not parsed.hostname or not port:
         raise UserError(f"--scheduler {address!r}: give tcp://HOST:PORT (a Dask scheduler's address)")
     try:
-        with socket.create_connection((parsed.hostname, parsed.port), timeout=10):
-            pass
+        with socket.create_connection((parsed.hostname, port), timeout=SCHEDULER_PROBE_S) as connection:
+            if parsed.scheme != "tcp":
+                return
+            prelude = b""
+            while len(prelude) < 8:
+                chunk = connection.recv(8 - len(prelude))
+                if not chunk:
+                    break
+                prelude += chunk
+    except TimeoutError:
+        prelude = b""
     except OSError as error:
         raise UserError(f"--scheduler {address}: cannot connect ({error.strerror or error}); is a dask scheduler "
                         "running there?") from None
+    if len(prelude) < 8 or not 0 < struct.unpack("<Q", prelude)[0] < (1 << 20):
+        raise UserError(f"--scheduler {address}: something answers there but not as a Dask scheduler (no "
+                        "handshake); give the scheduler's address (dask scheduler prints it)")
 
 
 def run(args: argparse.Namespace) -> int:
     import os
 
     from groundstation.commands.common import targets_from
-    from groundstation.outputs.atomic import refuse_same_file
+    from groundstation.outputs.atomic import check_writable_folder, refuse_same_file
     from groundstation.outputs.tables import json_safe, write_rows
     from groundstation.satnogs.campaign import (
         ResultCache,
@@ -102,7 +123,12 @@ def run(args: argparse.Namespace) -> int:
     if not paths:
         raise UserError(f"{args.folder}: no observation folders of NORAD {target.norad} (folders with "
                         "metadata.json) in it")
-    refuse_same_file({"--plot": args.plot}, [os.path.join(path, "metadata.json") for path in paths] + list(args.tle))
+    if args.plot:
+        if not args.plot.lower().endswith(".png"):
+            raise UserError(f"--plot: {args.plot!r} must end in .png")
+        check_writable_folder(args.plot, "--plot")  # before the campaign runs, not after
+    inputs = [os.path.join(path, name) for path in paths for name in os.listdir(path)]  # every observation's files
+    refuse_same_file({"--plot": args.plot}, inputs + list(args.tle))
     tle_files = tuple(os.path.abspath(path) for path in args.tle)
     from groundstation import __version__
 
@@ -168,4 +194,6 @@ def _print_summary(summary: dict, target, total: int, checked: int) -> None:
     for row in summary["transmitting"]:
         print(f"TRANSMITTING in observation {row['observation']} ({row['start']}, station {row['station_id']}): "
               f"{row['line']}")
+    for row in summary["errors"]:
+        print(f"ERROR in {row['folder']}: {str(row['line']).removeprefix('ERROR: ')}")
     print("agreement with SatNOGS vetting: " + ", ".join(f"{name} {count}" for name, count in summary["vetting"].items()))

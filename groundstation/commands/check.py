@@ -87,6 +87,11 @@ def run(args: argparse.Namespace) -> int:
         from groundstation.commands.satnogs_check import run_satnogs_check
 
         return run_satnogs_check(args)
+    extension = os.path.splitext(args.recording)[1].lower()
+    if extension in (".dat", ".png") and not args.datatype and os.path.isfile(args.recording):
+        raw = "; for a raw IQ .dat give --datatype" if extension == ".dat" else ""
+        raise UserError(f"{args.recording}: a SatNOGS waterfall {extension} is checked in its observation folder: "
+                        f"give the folder (with metadata.json; satnogs fetch makes it){raw}")
 
     report_files = {f"--report ({name})": os.path.join(args.report, name) if args.report else None
                     for name in ("waterfall.png", "elevation.png", "report.json", "report.html")}

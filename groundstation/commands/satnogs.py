@@ -58,6 +58,8 @@ def run_fetch(args: argparse.Namespace) -> int:
         raise UserError(f"--out: {args.out!r} is a file; give a folder")
     start = iso_utc(parse_utc(args.start, "--start"), "seconds") if args.start else None
     end = iso_utc(parse_utc(args.end, "--end"), "seconds") if args.end else None
+    if start and end and parse_utc(args.start, "--start") >= parse_utc(args.end, "--end"):
+        raise UserError(f"--start {args.start} is not before --end {args.end}; give an earlier --start")
     for option, url in (("--network-url", args.network_url), ("--db-url", args.db_url)):
         if url is not None and not url.startswith(("http://", "https://")):
             raise UserError(f"{option}: {url!r} is not an http(s) address")

@@ -76,7 +76,7 @@ def read_artifact(path: str) -> Artifact:
     try:
         with h5py.File(path, "r") as file:
             version = file.attrs.get("artifact_version")
-            if version is None or int(np.asarray(version).ravel()[0]) != ARTIFACT_VERSION:
+            if version is None or _whole(version) != ARTIFACT_VERSION:
                 raise UserError(f"{path}: artifact_version {version!r}; this reader knows version {ARTIFACT_VERSION}")
             metadata = _metadata(path, file.attrs.get("metadata"))
             if "waterfall" not in file:
@@ -88,14 +88,22 @@ def read_artifact(path: str) -> Artifact:
                 raise UserError(f"{path}: the waterfall group lacks {', '.join(missing or ['start_time'])}")
             start_text = group.attrs["start_time"]
             start_text = start_text.decode() if isinstance(start_text, bytes) else str(start_text)
-            data = np.asarray(group["data"][()])
-            offset = np.asarray(group["offset"][()], dtype=np.float64)
-            scale = np.asarray(group["scale"][()], dtype=np.float64)
-            relative = np.asarray(group["relative_time"][()], dtype=np.float64)
-            absolute = np.asarray(group["absolute_time"][()])
-            frequency = np.asarray(group["frequency"][()], dtype=np.float64)
+            try:
+                data = np.asarray(group["data"][()])
+                offset = np.asarray(group["offset"][()], dtype=np.float64)
+                scale = np.asarray(group["scale"][()], dtype=np.float64)
+                relative = np.asarray(group["relative_time"][()], dtype=np.float64)
+                absolute = np.asarray(group["absolute_time"][()])
+                frequency = np.asarray(group["frequency"][()], dtype=np.float64)
+                if not (np.issubdtype(data.dtype, np.number) and np.issubdtype(absolute.dtype, np.number)):
+                    raise TypeError("data or absolute_time is not numbers")
+            except (TypeError, ValueError) as error:  # a group, or text, where a dataset of numbers belongs
+                raise UserError(f"{path}: the waterfall's datasets are not arrays of numbers ({error})") from None
     except OSError as error:
         raise UserError(f"{path}: not a readable HDF5 artefact ({error})") from None
+    if relative.ndim != 1 or absolute.ndim != 1 or frequency.ndim != 1:
+        raise UserError(f"{path}: relative_time, absolute_time and frequency must be lists (one value a row or "
+                        "channel)")
     start = parse_utc(start_text, f"{path}: waterfall start_time")
     if data.ndim != 2 or offset.shape != (data.shape[1],) or scale.shape != (data.shape[1],):
         raise UserError(f"{path}: data {data.shape}, offset {offset.shape} and scale {scale.shape} do not match "
@@ -122,6 +130,14 @@ def read_artifact(path: str) -> Artifact:
     return Artifact(validated(waterfall), metadata)
 
 
+def _whole(value) -> int | None:
+    """An attribute's first value as a whole number, or None (text, NaN, empty)."""
+    try:
+        return int(np.asarray(value).ravel()[0])
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
 def _metadata(path: str, raw) -> dict:
     if raw is None:
         return {}
@@ -130,7 +146,7 @@ def _metadata(path: str, raw) -> dict:
         raise UserError(f"{path}: the metadata attribute holds more than {MAX_METADATA_CHARS} characters")
     try:
         metadata = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise UserError(f"{path}: the metadata attribute is not JSON") from None
     if not isinstance(metadata, dict):
         raise UserError(f"{path}: the metadata attribute is not a JSON object")

@@ -50,7 +50,7 @@ def find_observations(folder: str, norad: int | None = None) -> list[str]:
             try:
                 with open(os.path.join(root, METADATA_NAME), encoding="utf-8") as file:
                     recorded = json.load(file).get("norad_cat_id")
-            except (OSError, ValueError, AttributeError):
+            except (OSError, ValueError, AttributeError, RecursionError):
                 recorded = None  # the check will say what is wrong with it
             if recorded is not None and recorded != norad:
                 other += 1
@@ -178,6 +178,7 @@ def summarise(results: list[dict]) -> dict:
     vetting = Counter()
     best = None
     transmitting = []
+    errors = []
     for row in results:
         verdict = row.get("verdict", "ERROR")
         by_date[(row.get("start") or "unknown")[:10]][verdict] += 1
@@ -188,6 +189,8 @@ def summarise(results: list[dict]) -> dict:
         if verdict == "TRANSMITTING":
             transmitting.append({key: row.get(key) for key in ("observation", "start", "station_id", "line", "track",
                                                                "artifact", "vetting")})
+        if verdict == "ERROR":
+            errors.append({"folder": row.get("folder"), "line": row.get("line")})
         agrees = agreement(verdict, row.get("vetting"))
         vetting["not vetted or not comparable" if agrees is None else "agree" if agrees else "disagree"] += 1
     counts = Counter(row.get("verdict", "ERROR") for row in results)
@@ -199,6 +202,7 @@ def summarise(results: list[dict]) -> dict:
         "by_station": {station: dict(by_station[station]) for station in sorted(by_station)},
         "best_limit": best,
         "transmitting": transmitting,
+        "errors": errors,
         "vetting": dict(vetting),
         "simulated": any(row.get("simulated") for row in results),
     }
@@ -211,7 +215,7 @@ def result_rows(results: list[dict]) -> list[dict]:
         track = row.get("track") or {}
         agrees = agreement(row.get("verdict", "ERROR"), row.get("vetting"))
         rows.append({
-            "observation": row.get("observation"),
+            "observation": row.get("observation") or os.path.basename(str(row.get("folder", ""))),  # ERROR rows
             "start": row.get("start"),
             "station": row.get("station_id"),
             "verdict": row.get("verdict"),

@@ -84,8 +84,16 @@ def check_observation(observation: Observation, target: Target, store, min_eleva
         waterfall, centre_hz = read_dat(observation.dat_path)
         centre_hz = observation.frequency_hz or centre_hz
         document["artifact"] = observation.dat_path
+    png_header = None
+    if waterfall is None and not observation.audio_path and observation.png_path:
+        from groundstation.satnogs.png import read_png_header
+
+        png_header = read_png_header(observation.png_path)  # only its header: the colours are not spectra
+        if png_header is not None:
+            document["png_header"] = {"start": iso_utc(png_header.start), "channels": png_header.channels,
+                                      "rate_sps": png_header.rate_sps, "centre_hz": png_header.centre_hz}
     read_s = time.perf_counter() - started
-    start = waterfall.start if waterfall is not None else observation.start
+    start = waterfall.start if waterfall is not None else observation.start or (png_header and png_header.start)
     if start is None:
         return _finish(document, cannot_tell("the observation's start time is unknown"))
     document["start"] = iso_utc(start)

@@ -15,6 +15,7 @@ second run skips every file already there at its recorded size and downloads not
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import os
@@ -61,7 +62,10 @@ def _file_name(url: str, fallback: str) -> str:
 
 
 def download(url: str, path: str) -> int:
-    """``url`` into ``path`` whole or not at all; its size, checked against ``Content-Length``."""
+    """``url`` into ``path`` whole or not at all; its size, checked against ``Content-Length``. Only http(s):
+    the addresses come from the API's answers, and urllib would as well open ``file:///etc/passwd``."""
+    if not isinstance(url, str) or urllib.parse.urlparse(url).scheme not in ("http", "https"):
+        raise UserError(f"{str(url)[:200]!r}: not an http(s) address; not downloaded")
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_S) as answer:
@@ -74,7 +78,7 @@ def download(url: str, path: str) -> int:
                     if size > MAX_FILE_BYTES:
                         raise UserError(f"{url}: more than {MAX_FILE_BYTES >> 20} MB; not a SatNOGS artefact")
                     atomic.file.write(chunk)
-                if expected is not None and int(expected) != size:
+                if expected is not None and expected.strip().isdigit() and int(expected) != size:
                     raise UserError(f"{url}: {size} bytes received of {expected}; the download was cut")
             except BaseException:
                 atomic.discard()
@@ -83,8 +87,8 @@ def download(url: str, path: str) -> int:
             return size
     except urllib.error.HTTPError as error:
         raise UserError(f"{url}: HTTP {error.code} {error.reason}") from None
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
-        raise UserError(f"{url}: download failed ({getattr(error, 'reason', error)})") from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+        raise UserError(f"{url}: download failed ({getattr(error, 'reason', error) or type(error).__name__})") from None
 
 
 def _known_files(folder: str) -> dict:
@@ -101,9 +105,18 @@ def fetch_observations(out: str, norad: int, network_url: str, db_url: str, toke
                        downloads_at_once: int = DOWNLOADS_AT_ONCE, audio: bool = True, pictures: bool = True,
                        progress=None, refresh: bool = False) -> FetchReport:
     """List every observation of ``norad`` and download what is missing into ``out/<id>/``."""
-    os.makedirs(out, exist_ok=True)
+    made = not os.path.isdir(out)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"--out: cannot make the folder {out!r} ({error.strerror or error})") from None
     client = ApiClient(os.path.join(out, CACHE_FOLDER), token, page_interval_s)
-    records = list_observations(client, network_url, norad, start, end, refresh=refresh)
+    try:
+        records = list_observations(client, network_url, norad, start, end, refresh=refresh)
+    except UserError:
+        if made and not os.listdir(out):  # no page came: leave no empty folder behind
+            os.rmdir(out)
+        raise
     report = FetchReport(observations=len(records))
     plans = []  # (folder, record, [(url, name)])
     for record in records:
@@ -114,12 +127,12 @@ def fetch_observations(out: str, norad: int, network_url: str, db_url: str, toke
         wanted = []
         if token:
             for url in artifact_urls(client, db_url, identifier):
-                name = _file_name(url, f"artifact_{identifier}.h5")
+                name = _file_name(str(url), f"artifact_{identifier}.h5")
                 wanted.append((url, name if name.lower().endswith((".h5", ".hdf5")) else name + ".h5"))
         if audio and record.get("payload"):
-            wanted.append((record["payload"], _file_name(record["payload"], f"satnogs_{identifier}.ogg")))
+            wanted.append((record["payload"], _file_name(str(record["payload"]), f"satnogs_{identifier}.ogg")))
         if pictures and record.get("waterfall"):
-            wanted.append((record["waterfall"], _file_name(record["waterfall"], f"waterfall_{identifier}.png")))
+            wanted.append((record["waterfall"], _file_name(str(record["waterfall"]), f"waterfall_{identifier}.png")))
         plans.append((os.path.join(out, str(identifier)), record, wanted))
     jobs = []
     for folder, _record, wanted in plans:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import http.client
 import json
 import logging
 import os
@@ -105,13 +106,16 @@ class ApiClient:
         ``refresh``: asked again, and the cache updated)."""
         path = self._cache_path(url)
         if cache and not refresh and os.path.isfile(path):
-            with open(path, encoding="utf-8") as file:
-                stored = json.load(file)
-            return stored["body"], stored.get("next")
+            try:
+                with open(path, encoding="utf-8") as file:
+                    stored = json.load(file)
+                return stored["body"], stored.get("next")
+            except (OSError, ValueError, RecursionError, KeyError, TypeError):
+                log.warning("%s: a damaged page in the cache; asking again", path)
         body, headers = self._request(url, authorised)
         try:
             document = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise UserError(f"{url}: the answer is not JSON (is this a SatNOGS API address?)") from None
         following = next_link(headers.get("Link"))
         if cache:
@@ -121,6 +125,8 @@ class ApiClient:
         return document, following
 
     def _request(self, url: str, authorised: bool):
+        if urllib.parse.urlparse(url).scheme not in ("http", "https"):  # a Link header could say file:///...
+            raise UserError(f"{url[:200]!r}: not an http(s) address; the API's answer points elsewhere")
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if authorised and self.token:
             headers["Authorization"] = f"Token {self.token}"
@@ -149,6 +155,8 @@ class ApiClient:
                 raise UserError(f"{url}: HTTP {error.code} {error.reason}") from None
             except urllib.error.URLError as error:
                 raise UserError(f"{url}: cannot reach the API ({error.reason})") from None
+            except (OSError, http.client.HTTPException) as error:  # reset, closed or timed out after connecting
+                raise UserError(f"{url}: cannot reach the API ({error or type(error).__name__})") from None
         raise UserError(f"{url}: still throttled after {MAX_RETRIES} retries; try again later or give --token")
 
 

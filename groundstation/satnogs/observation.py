@@ -118,6 +118,8 @@ def _read_json(path: str) -> dict:
         return json.loads(data)
     except ValueError:
         raise UserError(f"{path}: not JSON") from None
+    except RecursionError:
+        raise UserError(f"{path}: not a SatNOGS observation record (JSON nested too deep)") from None
 
 
 def _attach_files(observation: Observation, folder: str) -> None:

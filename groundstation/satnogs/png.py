@@ -50,13 +50,13 @@ def read_png_header(path: str) -> PngHeader | None:
             if image.format != "PNG":
                 raise UserError(f"{path}: not a PNG ({image.format})")
             text = image.info.get(TEXT_KEY)
-    except (OSError, SyntaxError) as error:
+    except (OSError, SyntaxError, Image.DecompressionBombError) as error:
         raise UserError(f"{path}: not a readable PNG ({error})") from None
     if text is None:
         return None
     try:
         fields = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise UserError(f"{path}: the {TEXT_KEY} text is not JSON") from None
     if not isinstance(fields, dict):
         raise UserError(f"{path}: the {TEXT_KEY} text is not a JSON object")
