@@ -110,6 +110,18 @@ def test_observations_of_another_object_are_left_out(run_cli, simulated_campaign
     assert f"{sum(COUNTS.values())} observations of other objects left out" in result.err
 
 
+def test_an_observation_that_cannot_be_checked_is_named_and_sets_exit_code_1(run_cli, simulated_campaign, tmp_path):
+    observations = sorted(path for path in simulated_campaign.iterdir() if not path.name.startswith("."))
+    for source in observations[:2]:
+        shutil.copytree(source, tmp_path / "kms" / source.name)
+    broken = tmp_path / "kms" / observations[1].name / "metadata.json"
+    broken.write_text("{not json")
+    result = run_cli("campaign", tmp_path / "kms", "--sat", "58400", "--workers", "1")
+    assert result.code == 1, result.err
+    assert f"ERROR in {tmp_path / 'kms' / observations[1].name}" in result.out
+    assert broken.read_text() == "{not json"
+
+
 @pytest.mark.parametrize("greeting", [None, b"SSH-2.0-OpenSSH_9.6\r\n"])
 def test_a_scheduler_address_where_something_else_listens_fails_quickly(tmp_path, run_cli, monkeypatch, greeting):
     """A service that says nothing (Dask's Client would wait without end) or something else (Dask would read

@@ -21,6 +21,8 @@ Results are cached in DIR/.groundstation-campaign/: a rerun checks only new or c
 SCHEDULER_PROBE_S = 10.0
 
 
+EXIT_SOME_NOT_CHECKED = 1  # 2 stays bad input
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "campaign", help="check an object across every SatNOGS observation in a folder, on a Dask cluster",
@@ -162,17 +164,19 @@ def run(args: argparse.Namespace) -> int:
         from groundstation.outputs.campaign_plot import plot_campaign
 
         plot_campaign(results, args.plot, f"{target.name} (NORAD {target.norad})")
+    # 1 when an observation could not be checked (its row says why), so a script notices
+    status = EXIT_SOME_NOT_CHECKED if any(row.get("verdict") == "ERROR" for row in results) else 0
     if args.format == "json":
         json.dump(json_safe({"summary": summary, "observations": results, "checked_now": checked}), sys.stdout,
                   indent=1, allow_nan=False, default=str)
         print()
-        return 0
+        return status
     rows = result_rows(results)
     if args.format == "csv":
         write_rows(rows, "csv", sys.stdout)
-        return 0
+        return status
     _print_summary(summary, target, len(paths), checked)
-    return 0
+    return status
 
 
 def _print_summary(summary: dict, target, total: int, checked: int) -> None:
