@@ -16,12 +16,14 @@ EXAMPLES = """examples:
   groundstation campaign kms/ --sat 58400 --scheduler tcp://10.0.0.5:8786   # your own Dask cluster
 
 Results are cached in DIR/.groundstation-campaign/: a rerun checks only new or changed observations.
+Exit code: 0 when every observation was checked, 1 when one or more could not be (named in the summary),
+2 for bad input.
 """
 #: How long a scheduler's address may take to accept and send its handshake (Dask itself would wait forever).
 SCHEDULER_PROBE_S = 10.0
+#: Some observations could not be checked (2 stays bad input).
+EXIT_SOME_NOT_CHECKED = 1
 
-
-EXIT_SOME_NOT_CHECKED = 1  # 2 stays bad input
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
