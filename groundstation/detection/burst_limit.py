@@ -30,6 +30,7 @@ import numpy as np
 
 from groundstation.detection.bursts import burst_centroid_groups, burst_search
 from groundstation.detection.data_signal import DataSignal
+from groundstation.detection.limit import lowest_found_dbhz
 
 TRIALS = 20
 PROBABILITY = 0.9
@@ -94,13 +95,4 @@ def data_limit_dbhz(groups_matrix: np.ndarray, group_hz: float, frame_s: float, 
                 hits += abs((burst_centroid_groups(injected, finding) + 0.5) * group_hz - carrier) <= LOCATED_HZ
         return hits / TRIALS
 
-    low, high = SEARCH_DBHZ
-    if found(high) < PROBABILITY:
-        return high
-    while high - low > RESOLUTION_DB:
-        middle = (low + high) / 2
-        if found(middle) >= PROBABILITY:
-            high = middle
-        else:
-            low = middle
-    return high
+    return lowest_found_dbhz(found, SEARCH_DBHZ, RESOLUTION_DB, PROBABILITY)

@@ -69,13 +69,24 @@ class StripRecorder:
 
 def calibrated_limit_dbhz(strips: StripRecorder, reference: TrackSearch, bin_hz: float, pfa_detect: float) -> float:
     """The C/N0 (dB-Hz) of a drifting carrier that the search finds with :data:`PROBABILITY`, by injection."""
-    found = injection_trials(strips, reference, bin_hz, pfa_detect)
-    low, high = SEARCH_DBHZ
-    if found(high) < PROBABILITY:
+    return lowest_found_dbhz(injection_trials(strips, reference, bin_hz, pfa_detect), SEARCH_DBHZ, RESOLUTION_DB)
+
+
+def lowest_found_dbhz(found, range_dbhz: tuple[float, float], resolution_db: float,
+                      probability: float = PROBABILITY) -> float:
+    """The lowest C/N0 in ``range_dbhz`` at which ``found(cn0_dbhz)`` (a detected fraction that grows with
+    C/N0) reaches ``probability``, by bisection to ``resolution_db``; the top of the range when even that
+    falls short.
+
+    >>> lowest_found_dbhz(lambda cn0_dbhz: float(cn0_dbhz >= 7.3), (0.0, 20.0), 0.25)
+    7.34375
+    """
+    low, high = range_dbhz
+    if found(high) < probability:
         return high
-    while high - low > RESOLUTION_DB:
+    while high - low > resolution_db:
         middle = (low + high) / 2
-        if found(middle) >= PROBABILITY:
+        if found(middle) >= probability:
             high = middle
         else:
             low = middle

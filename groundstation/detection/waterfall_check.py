@@ -47,6 +47,7 @@ from groundstation.detection.attribution import (
     trace_waterfall,
     verdict_of,
 )
+from groundstation.detection.limit import lowest_found_dbhz
 from groundstation.detection.search import FRAME_S, MIN_DURATION_S
 from groundstation.detection.verdict import Verdict, cannot_tell, decide
 from groundstation.dsp.track import MOVE_PENALTY, TrackSearch
@@ -397,16 +398,7 @@ def injected_limit_dbhz(on_track_rows: np.ndarray, frames: _Frames, rows_above: 
                 hits += any(_score_near(search, level, end) > thresholds[level] for level in search.levels)
         return hits / trials
 
-    low, high = LIMIT_RANGE_DBHZ
-    if found(high) < PROBABILITY:
-        return high
-    while high - low > LIMIT_RESOLUTION_DB:
-        middle = (low + high) / 2
-        if found(middle) >= PROBABILITY:
-            high = middle
-        else:
-            low = middle
-    return high
+    return lowest_found_dbhz(found, LIMIT_RANGE_DBHZ, LIMIT_RESOLUTION_DB, PROBABILITY)
 
 
 def _add_carrier(rows: np.ndarray, column_offset: int, position: np.ndarray, phases: np.ndarray, amplitude: float,
