@@ -39,6 +39,18 @@ def wait_for(condition, what: str, timeout_s: float = WAIT_S):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def exit_code_after_interrupt(process, err_path, timeout_s: float = 120.0) -> int:
+    """The exit code of ``process`` once it has ended (after a Ctrl-C the test sent); if it has not ended
+    within ``timeout_s`` (generous: a loaded machine), fail with the end of its stderr (``err_path``)."""
+    import subprocess
+
+    try:
+        return process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        tail = open(err_path, encoding="utf-8", errors="replace").read()[-2000:]
+        raise AssertionError(f"still running {timeout_s:g} s after Ctrl-C; its stderr ends:\n{tail}") from None
+
+
 def simulate_recording(run_cli, path, *options) -> list[dict]:
     """``groundstation simulate ... --out path``; the truth it wrote: one dict a frame sent."""
     result = run_cli("simulate", *options, "--out", path)

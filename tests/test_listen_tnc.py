@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import WAIT_S, require_program, wait_for
+from support import WAIT_S, exit_code_after_interrupt, require_program, wait_for
 
 from frames import Ax25Frame, encode_data_frame
 from hardware.kiss_tnc import Connected, Disconnected, KissTnc, ReceivedFrame
@@ -196,7 +196,7 @@ def test_direwolf_frames_arrive_once_across_a_restart(pass_audio, tmp_path):
             wolf.stop()
             wait_for(lambda: err.read_text().count(": lost (") == run + 1, "listen to notice direwolf is gone")
         listen.send_signal(signal.SIGINT)
-        assert listen.wait(20) == 0
+        assert exit_code_after_interrupt(listen, err) == 0
     finally:
         for wolf in wolves:
             wolf.stop()
@@ -230,7 +230,7 @@ def test_sigterm_ends_cleanly_with_a_summary(tmp_path):
     try:
         wait_for(lambda: "not available" in err.read_text(), "listen to say the port is not there")
         listen.send_signal(signal.SIGTERM)
-        assert listen.wait(20) == 0
+        assert exit_code_after_interrupt(listen, err) == 0
     finally:
         if listen.poll() is None:
             listen.kill()

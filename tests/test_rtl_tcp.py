@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import WAIT_S, free_port, wait_for
+from support import WAIT_S, exit_code_after_interrupt, free_port, wait_for
 
 from groundstation.cli import build_parser
 from groundstation.commands.simulate import simulation_config
@@ -131,7 +131,7 @@ def test_listen_decodes_a_served_pass_live_through_a_server_restart(tmp_path):
         wait_for(lambda: servers[1].process.poll() is not None, "the end of the pass")
         wait_for(lambda: err.read_text().count("lost after sample") == 2, "listen to see the end")
         listen.send_signal(signal.SIGINT)
-        assert listen.wait(30) == 0
+        assert exit_code_after_interrupt(listen, err) == 0
     finally:
         for server in servers:
             server.stop()
