@@ -222,14 +222,20 @@ def test_without_out_the_format_goes_to_stdout_as_decode_does(run_cli, kiss_file
     assert [json.loads(line)["monitor"] for line in result.out.splitlines()] == [f.tnc2() for f in beacon_frames[:2]]
 
 
-def test_sigterm_ends_cleanly_with_a_summary(tmp_path):
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a non-interactive shell starts a background job
+
+
+@pytest.mark.parametrize("stop, inherited", [(signal.SIGTERM, None), (signal.SIGINT, _ignore_sigint)])
+def test_sigterm_or_sigint_ends_cleanly_with_a_summary(tmp_path, stop, inherited):
+    """Also SIGINT when listen was started with SIGINT ignored (``listen ... &`` in a script)."""
     err = tmp_path / "listen.err"
     missing = tmp_path / "no-tnc-yet"
     listen = subprocess.Popen([sys.executable, "-m", "groundstation", "listen", "--tnc", str(missing)],
-                              stdout=subprocess.DEVNULL, stderr=err.open("wb"), cwd=ROOT)
+                              stdout=subprocess.DEVNULL, stderr=err.open("wb"), cwd=ROOT, preexec_fn=inherited)
     try:
         wait_for(lambda: "not available" in err.read_text(), "listen to say the port is not there")
-        listen.send_signal(signal.SIGTERM)
+        listen.send_signal(stop)
         assert exit_code_after_interrupt(listen, err) == 0
     finally:
         if listen.poll() is None:

@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         sample_clock = SampleClock()  # the stream carries its time: the radio follows the samples
     stop_rig = start_rig_doppler(args, sample_clock)
     try:
-        with _sigterm_as_interrupt():
+        with _interrupts_end_cleanly():
             if args.tnc:
                 return run_tnc(args)
             return run_sdr(args, sample_clock)
@@ -179,21 +179,27 @@ def _start_of(args: argparse.Namespace) -> datetime:
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt():
-    """SIGTERM ends ``listen`` as Ctrl-C does: cleanly, with the summary."""
+def _interrupts_end_cleanly():
+    """SIGINT (Ctrl-C, ``kill -INT``) and SIGTERM end ``listen`` cleanly, with the summary.
+
+    SIGINT is set explicitly: a program started in the background by a non-interactive shell inherits SIGINT
+    ignored, and Python then leaves it ignored, so ``kill -INT`` would never stop it.
+    """
 
     def interrupt(signum, frame):
         raise KeyboardInterrupt
 
     try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
+        previous = {number: signal.signal(number, handler)
+                    for number, handler in ((signal.SIGINT, signal.default_int_handler), (signal.SIGTERM, interrupt))}
     except ValueError:  # not the main thread (an embedding program): leave signals alone
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 class FrameOutputs:
