@@ -32,16 +32,12 @@ START = "2024-06-12T14:25:00Z"
 PASS = ["--sat", "Malligyong-1", "--station", "37.57,126.98", "--start", START, "--freq", "435e6"]
 
 
-
-
-
-
 class Server:
-    def __init__(self, tmp_path: Path, port: int, *options: str, name: str = "server") -> None:
+    def __init__(self, tmp_path: Path, port: int, *options: str, name: str = "server", preexec_fn=None) -> None:
         self.log = tmp_path / f"{name}.err"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "groundstation", "-v", "serve-rtl-tcp", "--port", str(port), *options],
-            stdout=subprocess.DEVNULL, stderr=self.log.open("wb"), cwd=ROOT)
+            stdout=subprocess.DEVNULL, stderr=self.log.open("wb"), cwd=ROOT, preexec_fn=preexec_fn)
         wait_for(lambda: "serving rtl_tcp on 127.0.0.1" in self.text() or self.process.poll() is not None,
                  "the server to listen")
         assert self.process.poll() is None, self.text()
@@ -96,6 +92,22 @@ def burst_times(options: list[str]) -> dict[str, float]:
     args = build_parser().parse_args(["serve-rtl-tcp", "--simulate", *options])
     config, _ = simulation_config(args)
     return {burst.frame.tnc2(): burst.start_s for burst in pass_simulator(config).transmitter.bursts}
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a non-interactive shell starts a background job
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_the_server_ends_cleanly_with_its_summary_even_started_with_sigint_ignored(tmp_path, stop):
+    server = Server(tmp_path, free_port(), "--simulate", *PASS, "--duration", "30", "--modem", "afsk1200",
+                    "--samplerate", "48000", preexec_fn=_ignore_sigint)
+    try:
+        server.process.send_signal(stop)
+        assert exit_code_after_interrupt(server.process, server.log) == 0
+    finally:
+        server.stop()
+    assert "samples served" in server.text()
 
 
 def test_listen_decodes_a_served_pass_live_through_a_server_restart(tmp_path):

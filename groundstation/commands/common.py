@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 from datetime import datetime, timedelta, timezone
 
@@ -94,3 +96,28 @@ def window(start: datetime, hours: float | None, days: float | None) -> tuple[da
         raise UserError("give --hours or --days, not both")
     span = timedelta(days=days) if days is not None else timedelta(hours=hours if hours is not None else 24)
     return start, start + span
+
+
+@contextlib.contextmanager
+def interrupts_end_cleanly():
+    """Within it, SIGINT (Ctrl-C, ``kill -INT``) and SIGTERM raise KeyboardInterrupt, so a long-running command
+    (``listen``, ``serve-rtl-tcp``) ends cleanly, with its summary.
+
+    SIGINT is set explicitly: a program started in the background by a non-interactive shell inherits SIGINT
+    ignored, and Python then leaves it ignored, so ``kill -INT`` would never stop it.
+    """
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = {number: signal.signal(number, handler)
+                    for number, handler in ((signal.SIGINT, signal.default_int_handler), (signal.SIGTERM, interrupt))}
+    except ValueError:  # not the main thread (an embedding program): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import signal
 import sys
 import time
 from datetime import datetime, timedelta, timezone
@@ -21,6 +20,7 @@ import numpy as np
 
 from groundstation.commands.common import (
     add_station_options,
+    interrupts_end_cleanly,
     positive,
     station_from,
     targets_from,
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         sample_clock = SampleClock()  # the stream carries its time: the radio follows the samples
     stop_rig = start_rig_doppler(args, sample_clock)
     try:
-        with _interrupts_end_cleanly():
+        with interrupts_end_cleanly():
             if args.tnc:
                 return run_tnc(args)
             return run_sdr(args, sample_clock)
@@ -176,30 +176,6 @@ def start_rig_doppler(args: argparse.Namespace, sample_clock=None):
 def _start_of(args: argparse.Namespace) -> datetime:
     start_time = getattr(args, "start_time", None)
     return parse_utc(start_time, "--start-time") if start_time else datetime.now(timezone.utc)
-
-
-@contextlib.contextmanager
-def _interrupts_end_cleanly():
-    """SIGINT (Ctrl-C, ``kill -INT``) and SIGTERM end ``listen`` cleanly, with the summary.
-
-    SIGINT is set explicitly: a program started in the background by a non-interactive shell inherits SIGINT
-    ignored, and Python then leaves it ignored, so ``kill -INT`` would never stop it.
-    """
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    try:
-        previous = {number: signal.signal(number, handler)
-                    for number, handler in ((signal.SIGINT, signal.default_int_handler), (signal.SIGTERM, interrupt))}
-    except ValueError:  # not the main thread (an embedding program): leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
 
 
 class FrameOutputs:

@@ -13,7 +13,7 @@ import logging
 import sys
 import time
 
-from groundstation.commands.common import add_recording_options
+from groundstation.commands.common import add_recording_options, interrupts_end_cleanly
 from groundstation.commands.simulate import add_simulation_options, simulation_config
 from groundstation.errors import UserError
 
@@ -111,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"serving rtl_tcp on {host}:{port} ({provider.rate_sps:.0f} S/s at {provider.freq_hz:.0f} Hz"
           f"{', real time' if args.realtime else ''})", file=sys.stderr, flush=True)
     try:
-        server.serve()
+        with interrupts_end_cleanly():
+            server.serve()
     except KeyboardInterrupt:
         pass
     finally:
