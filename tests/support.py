@@ -39,6 +39,13 @@ def wait_for(condition, what: str, timeout_s: float = WAIT_S):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def ignore_sigint() -> None:
+    """``preexec_fn`` of a child started as a non-interactive shell starts a background job: SIGINT ignored."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def exit_code_after_interrupt(process, err_path, timeout_s: float = 60.0) -> int:
     """The exit code of ``process`` once it has ended (after a Ctrl-C the test sent); if it has not ended
     within ``timeout_s`` (generous: a loaded machine), fail with the end of its stderr (``err_path``)."""

@@ -19,7 +19,13 @@ import time
 from pathlib import Path
 
 import pytest
-from support import WAIT_S, exit_code_after_interrupt, require_program, wait_for
+from support import (
+    WAIT_S,
+    exit_code_after_interrupt,
+    ignore_sigint,
+    require_program,
+    wait_for,
+)
 
 from frames import Ax25Frame, encode_data_frame
 from hardware.kiss_tnc import Connected, Disconnected, KissTnc, ReceivedFrame
@@ -222,11 +228,7 @@ def test_without_out_the_format_goes_to_stdout_as_decode_does(run_cli, kiss_file
     assert [json.loads(line)["monitor"] for line in result.out.splitlines()] == [f.tnc2() for f in beacon_frames[:2]]
 
 
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a non-interactive shell starts a background job
-
-
-@pytest.mark.parametrize("stop, inherited", [(signal.SIGTERM, None), (signal.SIGINT, _ignore_sigint)])
+@pytest.mark.parametrize("stop, inherited", [(signal.SIGTERM, None), (signal.SIGINT, ignore_sigint)])
 def test_sigterm_or_sigint_ends_cleanly_with_a_summary(tmp_path, stop, inherited):
     """Also SIGINT when listen was started with SIGINT ignored (``listen ... &`` in a script)."""
     err = tmp_path / "listen.err"

@@ -20,7 +20,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import WAIT_S, exit_code_after_interrupt, free_port, wait_for
+from support import (
+    WAIT_S,
+    exit_code_after_interrupt,
+    free_port,
+    ignore_sigint,
+    wait_for,
+)
 
 from groundstation.cli import build_parser
 from groundstation.commands.simulate import simulation_config
@@ -94,14 +100,10 @@ def burst_times(options: list[str]) -> dict[str, float]:
     return {burst.frame.tnc2(): burst.start_s for burst in pass_simulator(config).transmitter.bursts}
 
 
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a non-interactive shell starts a background job
-
-
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_the_server_ends_cleanly_with_its_summary_even_started_with_sigint_ignored(tmp_path, stop):
     server = Server(tmp_path, free_port(), "--simulate", *PASS, "--duration", "30", "--modem", "afsk1200",
-                    "--samplerate", "48000", preexec_fn=_ignore_sigint)
+                    "--samplerate", "48000", preexec_fn=ignore_sigint)
     try:
         server.process.send_signal(stop)
         assert exit_code_after_interrupt(server.process, server.log) == 0
