@@ -23,6 +23,7 @@ groundstation.errors.UserError: core:sample_rate in x.sigmf-meta: 'fast' is not 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import re
 
@@ -206,4 +207,24 @@ def require_type(value, kinds: type | tuple[type, ...], where: str, wanted: str)
         if len(shown) > 60:
             shown = shown[:57] + "..."
         raise UserError(f"{where}: {shown} is not {wanted}")
+    return value
+
+
+def json_object(text: str | bytes, what: str) -> dict:
+    """``text`` parsed as a JSON object, else :class:`UserError` saying that ``what`` is not one (too deep a
+    nesting counts as not JSON).
+
+    >>> json_object('{"nchan": 1024}', "x.png: the satnogs:wf-dat text")
+    {'nchan': 1024}
+    >>> json_object("[1]", "x.png: the satnogs:wf-dat text")
+    Traceback (most recent call last):
+    ...
+    groundstation.errors.UserError: x.png: the satnogs:wf-dat text is not a JSON object
+    """
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        raise UserError(f"{what} is not JSON") from None
+    if not isinstance(value, dict):
+        raise UserError(f"{what} is not a JSON object")
     return value

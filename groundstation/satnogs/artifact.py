@@ -37,7 +37,7 @@ import numpy as np
 from groundstation.errors import UserError
 from groundstation.satnogs.waterfall import SatnogsWaterfall, ffts_per_row, validated
 from groundstation.timefmt import parse_utc
-from groundstation.validation import check_number
+from groundstation.validation import check_number, json_object
 
 log = logging.getLogger(__name__)
 
@@ -144,13 +144,7 @@ def _metadata(path: str, raw) -> dict:
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
     if len(text) > MAX_METADATA_CHARS:
         raise UserError(f"{path}: the metadata attribute holds more than {MAX_METADATA_CHARS} characters")
-    try:
-        metadata = json.loads(text)
-    except (ValueError, RecursionError):
-        raise UserError(f"{path}: the metadata attribute is not JSON") from None
-    if not isinstance(metadata, dict):
-        raise UserError(f"{path}: the metadata attribute is not a JSON object")
-    return metadata
+    return json_object(text, f"{path}: the metadata attribute")
 
 
 def compress_db(power_db: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -19,13 +19,12 @@ reads only the header from it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from groundstation.errors import UserError
 from groundstation.timefmt import parse_utc
-from groundstation.validation import check_number
+from groundstation.validation import check_number, json_object
 
 TEXT_KEY = "satnogs:wf-dat"
 
@@ -54,12 +53,7 @@ def read_png_header(path: str) -> PngHeader | None:
         raise UserError(f"{path}: not a readable PNG ({error})") from None
     if text is None:
         return None
-    try:
-        fields = json.loads(text)
-    except (ValueError, RecursionError):
-        raise UserError(f"{path}: the {TEXT_KEY} text is not JSON") from None
-    if not isinstance(fields, dict):
-        raise UserError(f"{path}: the {TEXT_KEY} text is not a JSON object")
+    fields = json_object(text, f"{path}: the {TEXT_KEY} text")
     where = f"{path}: {TEXT_KEY}"
     return PngHeader(
         parse_utc(str(fields.get("timestamp")), f"{where} timestamp"),
