@@ -66,15 +66,14 @@ class AfskDemodulator(FrameDemodulator):
         self.rate_sps = rate_sps
         self.gains = np.asarray(gains, np.float32)
         self.slicers = SlicerGroup([
-            SlicerChain(name, variant, TimingRecovery(decimated_rate / baud, window_symbols), make_deframer(),
+            SlicerChain(name, f"gain {gain:g}", TimingRecovery(decimated_rate / baud, window_symbols), make_deframer(),
                         1.0 / decimated_rate, delay_s)
-            for variant in [f"gain {gain:g}" for gain in gains]
+            for gain in gains
         ])
         self.groups = [self.slicers]
         self._decimated_rate_sps = decimated_rate
         self._energies = np.zeros(2)  # mark, space: decaying sums over about TWIST_MEMORY_S
         self._samples_seen = 0  # decision samples so far, where a waking twist slicer starts its clock
-        self._twist_awake = False
         self._new_twist_chain = lambda: SlicerChain(
             name, "gain measured (twisted audio)", TimingRecovery(decimated_rate / baud, window_symbols),
             make_deframer(), 1.0 / decimated_rate, delay_s + self._samples_seen / decimated_rate)
@@ -108,13 +107,14 @@ class AfskDemodulator(FrameDemodulator):
         mark = outputs[:, 0] ** 2 + outputs[:, 1] ** 2
         space = outputs[:, 2] ** 2 + outputs[:, 3] ** 2
         twist_gain = self.twist_gain(mark, space)
-        if (twist_gain is not None) != self._twist_awake:  # a fresh slicer (clock, HDLC) each time it wakes
-            self._twist_awake = twist_gain is not None
-            chains = self.slicers.chains[:len(self.gains)]
-            self.slicers.chains = chains + [self._new_twist_chain()] if self._twist_awake else chains
+        fixed = self.slicers.chains[:len(self.gains)]
+        if twist_gain is None:
+            self.slicers.chains = fixed
+        elif len(self.slicers.chains) == len(fixed):  # waking: a fresh slicer (clock, HDLC) each time
+            self.slicers.chains = fixed + [self._new_twist_chain()]
         self._samples_seen += len(mark)
         signals = []
-        for gain in (*self.gains, twist_gain) if self._twist_awake else self.gains:
+        for gain in self.gains if twist_gain is None else (*self.gains, twist_gain):
             weighted = gain * space
             signals.append((mark - weighted) / (mark + weighted + 1e-20))
         return self.slicers.process(signals)
