@@ -39,6 +39,8 @@ The chain, every stage a block-in / block-out array computation:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from groundstation.dsp.bpsk_carrier import CarrierSearch, Downconverter, PhaseEstimator
@@ -51,6 +53,7 @@ from groundstation.dsp.slicer import (
     ReplayedTiming,
     SlicerChain,
     SlicerGroup,
+    grid_samples,
 )
 from groundstation.dsp.timing import TimingRecovery
 
@@ -152,6 +155,8 @@ class BpskDemodulator(FrameDemodulator):
                    + self.phase.delay / rate2)
         self.latency_s = delay_s + self.search.delay / rate1 + max(window for _, window in slicers) / baud
         self.rate_sps = rate_sps
+        # the carrier search's blocks, the filters' hops and the clock's symbols fall on the same samples
+        self.alignment_samples = factor * math.lcm(self.search.hop, hop * grid_samples(rate2 / baud))
         # Silent samples let through after a carrier goes, before the rest of the silence is left out.
         self._keep_silent = int((FILTER_SYMBOLS + phase_window_symbols + max(w for _, w in slicers) + 32)
                                 * samples_per_symbol)

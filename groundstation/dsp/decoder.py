@@ -29,6 +29,7 @@ import numpy as np
 from groundstation.allocator import one_blas_thread
 from groundstation.dsp.channel import FmChannel, FrequencyShift
 from groundstation.dsp.modems import MODEMS, ModemSpec, decodable
+from groundstation.dsp.presence import BandMonitor, GatedDemodulator, bands_for
 from groundstation.dsp.slicer import RawFrame
 from groundstation.errors import UserError
 from groundstation.outputs.records import DecodedFrame
@@ -122,13 +123,15 @@ class Decoder:
     """Feed blocks with :meth:`process`, then :meth:`flush`; both return finished frames in time order.
 
     ``doppler_hz(t_s)`` (seconds from the input start -> Hz) is the satellite's Doppler for IQ inputs;
-    ``offset_hz`` where the signal sits relative to the centre frequency. Making one keeps numpy's BLAS to
-    one thread for the whole process (:func:`groundstation.allocator.one_blas_thread`).
+    ``offset_hz`` where the signal sits relative to the centre frequency. With ``["auto"]`` the chains other
+    than AFSK run only where their bands hold something (:mod:`~groundstation.dsp.presence`; ``gate=False``
+    runs them everywhere). Making one keeps numpy's BLAS to one thread for the whole process
+    (:func:`groundstation.allocator.one_blas_thread`).
     """
 
     def __init__(self, rate_sps: float, is_complex: bool, modems: list[str], offset_hz: float = 0.0,
                  doppler_hz: Callable[[np.ndarray], np.ndarray] | None = None, repair: bool = True,
-                 half_width_hz: float | None = None) -> None:
+                 half_width_hz: float | None = None, gate: bool = True) -> None:
         one_blas_thread()  # the filter banks' products: threads would cost about ten times the CPU
         self.rate_sps = rate_sps
         self.audio_rate_sps = FmChannel.audio_rate_for(rate_sps) if is_complex else rate_sps
@@ -148,9 +151,9 @@ class Decoder:
                                      signal_half_width_hz=widest_fm / 2 + SIGNAL_MARGIN_HZ)
         elif not is_complex and (offset_hz or doppler_hz is not None):
             log.warning("--offset and Doppler correction apply to IQ recordings; this input is audio")
-        self.fm_demodulators = [
-            group[0].make_demodulator(self.audio_rate_sps, repair, **self._also(group, repair))
-            for group in _by_bit_rate(fm)]
+        # auto: the chains other than AFSK run only where their bands hold something (presence.py)
+        gate = gate and list(modems) == ["auto"]
+        self.fm_demodulators = [self._made(group, self.audio_rate_sps, repair, gate) for group in _by_bit_rate(fm)]
         options = {}
         if is_complex and ssb:
             self.shift = FrequencyShift(rate_sps, 0.0, doppler_hz)
@@ -159,16 +162,27 @@ class Decoder:
             search_hz = uncertainty_hz if half_width_hz is None else half_width_hz - widest_ssb / 2
             options = {"carrier_hz": offset_hz, "search_hz": max(search_hz, 600.0)}
         self.ssb_demodulators = [
-            group[0].make_demodulator(rate_sps if is_complex else self.audio_rate_sps, repair,
-                                      **self._also(group, repair), **options)
+            self._made(group, rate_sps if is_complex else self.audio_rate_sps, repair, gate and not is_complex,
+                       **options)
             for group in _by_bit_rate(ssb)]
         self.demodulators = self.fm_demodulators + self.ssb_demodulators
+        gated = {demod.name: demod.bands for demod in self.demodulators if isinstance(demod, GatedDemodulator)}
+        self.monitor = BandMonitor(self.audio_rate_sps, gated) if gated else None
         self.levels = LevelMeter()
         self._pending: dict[bytes, list[RawFrame]] = {}
         self._recent: deque = deque()  # (end_s, data) of emitted frames, for duplicates that arrive late
         self._recent_ends: dict[bytes, list[float]] = {}  # the same, by content
         self.stats = DecodeStats()
         self._latest: Block | None = None  # the latest input block: its t0 dates the frames
+
+    def _made(self, group: list[ModemSpec], rate_sps: float, repair: bool, gate: bool, **options):
+        """The demodulator of ``group`` (plain and G3RUH of one bit rate), behind a presence gate when ``gate``
+        and the modem has bands to watch."""
+        def make():
+            return group[0].make_demodulator(rate_sps, repair, **self._also(group, repair), **options)
+
+        bands = bands_for(group[0].kind, group[0].baud)
+        return GatedDemodulator(make, group[0].name, bands) if gate and bands is not None else make()
 
     @staticmethod
     def _also(group: list[ModemSpec], repair: bool) -> dict:
@@ -180,17 +194,23 @@ class Decoder:
     def process(self, block: Block) -> list[DecodedFrame]:
         self._latest = block
         self.levels.feed(block)
+        active = {}  # the gated chains' bands: times of active frames
         if self.fm_demodulators:
             audio = self.channel.process(block) if self.channel is not None else block
+            if self.monitor is not None:
+                active = self.monitor.measure(audio.samples, audio.start_s)
             for demod in self.fm_demodulators:
-                for raw in demod.process(audio):
-                    self._add(raw)
+                self._run(demod, audio, active)
         if self.ssb_demodulators:
             baseband = self.shift.process(block) if self.shift is not None else block
-            for demod in self.ssb_demodulators:
-                for raw in demod.process(baseband):
-                    self._add(raw)
+            for demod in self.ssb_demodulators:  # gated only on audio, measured above
+                self._run(demod, baseband, active)
         return self._emit(block.end_s - HOLD_S)
+
+    def _run(self, demod, block: Block, active: dict[str, np.ndarray]) -> None:
+        found = demod.process(block, active[demod.name]) if isinstance(demod, GatedDemodulator) else demod.process(block)
+        for raw in found:
+            self._add(raw)
 
     def flush(self) -> list[DecodedFrame]:
         """Push the end of the input through every demodulator; return every frame still held."""

@@ -22,6 +22,7 @@ from groundstation.dsp.slicer import (
     ReplayedTiming,
     SlicerChain,
     SlicerGroup,
+    grid_samples,
 )
 from groundstation.dsp.timing import TimingRecovery
 
@@ -58,6 +59,7 @@ class FskDemodulator(FrameDemodulator):
         delay_s -= ((length - 1) / 2 + self.dc.delay) / decimated_rate
         self.latency_s = -delay_s + TimingRecovery.latency_symbols(max(windows)) / baud
         self.rate_sps = rate_sps
+        self.alignment_samples = self.decimator.factor * grid_samples(samples_per_symbol)
         variants = [(cutoff, window) for cutoff in cutoffs_bauds for window in windows]
         self.groups = []  # one SlicerGroup a framing; the first times the symbols for all
         for framing, (modem, deframers) in enumerate([(name, make_deframer), *also]):

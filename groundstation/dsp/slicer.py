@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from fractions import Fraction
 
 import numpy as np
 
@@ -137,6 +138,15 @@ class SlicerGroup:
         return False
 
 
+def grid_samples(period: float, limit: int = 4096) -> int:
+    """The fewest whole samples that are a whole number of ``period`` s (a symbol period, a hop).
+
+    >>> grid_samples(8.0), grid_samples(4.59375), grid_samples(5.0)
+    (8, 147, 5)
+    """
+    return Fraction(period).limit_denominator(limit).numerator
+
+
 class FrameDemodulator:
     """What every demodulator shares: ``process(block) -> [RawFrame]``, and :meth:`flush` at the end.
 
@@ -148,6 +158,9 @@ class FrameDemodulator:
 
     rate_sps: float
     latency_s: float
+    #: Input samples between the starts at which a fresh demodulator lays its filters' and clock's grids
+    #: where one started at sample 0 does (see :func:`grid_samples`; the presence gate starts them there).
+    alignment_samples: int = 1
     #: One :class:`SlicerGroup` a framing (plain and G3RUH at one bit rate share the demodulator).
     groups: list[SlicerGroup]
     _origin_s: float | None = None

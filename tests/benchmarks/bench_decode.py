@@ -1,10 +1,11 @@
 """Benchmark: frames decoded from gen_packets audio with noise, ours beside direwolf's atest and multimon-ng.
 
 Run: python tests/benchmarks/bench_decode.py [--modem afsk1200|fsk9600-g3ruh] [--levels 9 10 11]
-     [--packets 100] [--seed N] [--twist flat|pre|de] [--impulses DB]
+     [--packets 100] [--seed N] [--twist flat|pre|de] [--impulses DB] [--auto]
 Every seed makes fresh packet texts and fresh noise. ``--twist``: the audio through FM pre- or de-emphasis
 (6 dB an octave) before the noise, as a radio without a flat output gives it; ``--impulses DB``: clicks DB
-above the signal's peak, two a second at random times (inside packets too), after the noise. Counts are valid frames (the info matches a transmitted
+above the signal's peak, two a second at random times (inside packets too), after the noise. ``--auto``: ours
+decodes with ``--modem auto`` (every modem, behind the presence gate). Counts are valid frames (the info matches a transmitted
 one); "false" counts decoded frames whose content matches none (must be 0).
 """
 
@@ -38,6 +39,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1000)
     parser.add_argument("--twist", choices=("flat", "pre", "de"), default="flat")
     parser.add_argument("--impulses", type=float, metavar="DB", help="clicks DB above the signal's peak")
+    parser.add_argument("--auto", action="store_true", help="decode with --modem auto (the modem is still sent)")
     args = parser.parse_args()
     baud = 1200 if args.modem == "afsk1200" else 9600
     levels = args.levels or ([9, 10, 11] if baud == 1200 else [7, 8, 9])
@@ -50,6 +52,7 @@ def run(args, baud: int, levels: list[float], folder: str) -> None:
     sent = {line.split(":", 1)[1] for line in texts}
     clean = make_clean(folder, texts, baud)
     print(f"{args.modem}, {args.packets} packets (gen_packets, 48 kHz), seed {args.seed}, twist {args.twist}"
+          + (", decoded with auto" if args.auto else "")
           + (f", clicks {args.impulses:g} dB above the signal's peak" if args.impulses is not None else ""))
     print(f"{'Eb/N0 dB':>8} {'atest':>6} {'multimon':>9} {'ours':>5} {'fixed':>6} {'false':>6} {'ours x RT':>10}")
     totals = [0, 0]
@@ -58,7 +61,7 @@ def run(args, baud: int, levels: list[float], folder: str) -> None:
                           args.twist, args.impulses)
         atest_valid = len({info for info in atest_infos(noisy, baud) if info in sent})
         multimon = multimon_count(noisy, baud)
-        frames, seconds = ours(noisy, args.modem)
+        frames, seconds = ours(noisy, "auto" if args.auto else args.modem)
         # a raw HDLC frame (not AX.25) can only be a false frame here: gen_packets sends AX.25
         infos = [frame.ax25.info.decode("latin-1").removesuffix("\n") if frame.ax25 else frame.raw.hex()
                  for frame in frames]
