@@ -23,6 +23,7 @@ from groundstation.errors import UserError
 from groundstation.orbits.orbit import Tracker
 from groundstation.outputs.atomic import refuse_same_file
 from groundstation.outputs.sinks import FORMATS, OpenSink
+from groundstation.outputs.wording import counted
 from groundstation.recordings.kissfile import KissStats, looks_like_kiss, read_kiss_file
 from groundstation.recordings.readers import open_recording, recording_files
 from groundstation.recordings.writers import add_sigmf_annotations
@@ -93,7 +94,7 @@ def run_kiss(args: argparse.Namespace) -> int:
         for frame in read_kiss_file(args.input, stats):
             sink.write(frame)
     problems = stats.problems()
-    summary = f"{stats.frames} frames from the KISS file {args.input}" + (f"; {', '.join(problems)}" if problems else "")
+    summary = f"{counted(stats.frames, 'frame')} from the KISS file {args.input}" + (f"; {', '.join(problems)}" if problems else "")
     # The summary line of every decode (stderr), problems included; a KISS file has no timing, level or modem.
     print(f"groundstation: {summary}", file=sys.stderr)
     return 0

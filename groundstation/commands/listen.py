@@ -28,6 +28,7 @@ from groundstation.commands.common import (
 from groundstation.commands.decode import DECODABLE
 from groundstation.errors import UserError
 from groundstation.outputs.sinks import FORMATS, OpenSink, TextSink
+from groundstation.outputs.wording import counted
 from groundstation.recordings.kissfile import KissStats, accept_kiss_frame
 from groundstation.timefmt import parse_utc
 
@@ -250,11 +251,11 @@ def tnc_summary(port: str, stats: KissStats, outages: int, seconds: float) -> st
     >>> tnc_summary("/tmp/kisstnc", KissStats(frames=3, not_ax25=1), outages=1, seconds=12.04)
     '3 frames from /tmp/kisstnc in 12.0 s; 1 outage, 1 not AX.25'
     """
-    parts = [f"{outages} outage{'s' if outages != 1 else ''}"] if outages else []
+    parts = [counted(outages, "outage")] if outages else []
     parts += stats.problems()
     if stats.other_commands:
         parts.append(f"{stats.other_commands} KISS commands skipped")
-    return f"{stats.frames} frames from {port} in {seconds:.1f} s" + (f"; {', '.join(parts)}" if parts else "")
+    return f"{counted(stats.frames, 'frame')} from {port} in {seconds:.1f} s" + (f"; {', '.join(parts)}" if parts else "")
 
 
 
@@ -397,4 +398,4 @@ def sdr_summary(source_name: str, frames: int, client, seconds: float) -> str:
         parts.append(f"{client.streams} streams")
     if getattr(client, "max_lag_s", 0.0) > 0.5:
         parts.append(f"up to {client.max_lag_s:.1f} s behind real time")
-    return f"{frames} frames from {source_name} in {seconds:.1f} s; " + ", ".join(parts)
+    return f"{counted(frames, 'frame')} from {source_name} in {seconds:.1f} s; " + ", ".join(parts)

@@ -33,6 +33,7 @@ from groundstation.dsp.presence import BandMonitor, GatedDemodulator, bands_for
 from groundstation.dsp.slicer import RawFrame
 from groundstation.errors import UserError
 from groundstation.outputs.records import DecodedFrame
+from groundstation.outputs.wording import counted
 from groundstation.recordings.block import Block, Source
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ class DecodeStats:
         total = sum(self.frames_by_modem.values())
         per_modem = ", ".join(f"{name}: {count}" for name, count in sorted(self.frames_by_modem.items()))
         speed = f"{self.seconds / self.elapsed_s:.0f}x real time" if self.elapsed_s > 0 else "-"
-        return (f"{total} frames" + (f" ({per_modem})" if per_modem else "") + f", {self.fixed} repaired (crc fixed); "
+        return (counted(total, "frame") + (f" ({per_modem})" if per_modem else "") + f", {self.fixed} repaired (crc fixed); "
                 f"{self.seconds:.1f} s of input in {self.elapsed_s:.1f} s ({speed})")
 
 

@@ -85,7 +85,7 @@ def main() -> None:
     print("| minutes | rate S/s | served | dropped by the server | received | lost in gaps | frames "
           "| RSS first / middle / last (MB) |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    frames = re.search(r"(\d+) frames from", summary).group(1)
+    frames = re.search(r"(\d+) frames? from", summary).group(1)
     rss = [memory[0][1], memory[len(memory) // 2][1], memory[-1][1]] if memory else [float("nan")] * 3
     print(f"| {args.minutes:g} | {args.rate} | {served} | {dropped} | {received} | {lost.group(1) if lost else 0} | {frames} | "
           f"{rss[0]:.0f} / {rss[1]:.0f} / {rss[2]:.0f} |")
