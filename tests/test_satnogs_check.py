@@ -167,6 +167,10 @@ def test_a_dat_waterfall_or_only_a_picture(observations, tmp_path, run_cli):
     assert from_png.code == 5 and "picture" in from_png.out
     header = json.loads(run_cli("check", only_png, "--sat", "58400", "--format", "json").out)["png_header"]
     assert header["channels"] == 1024 and header["centre_hz"] == 435e6  # the header is read, as the README says
+    # a picture of another name (a --plot written into the folder) is not the observation's waterfall
+    (only_png / "waterfall_1.png").rename(only_png / "campaign_plot.png")
+    renamed = json.loads(run_cli("check", only_png, "--sat", "58400", "--format", "json").out)
+    assert renamed.get("png_header") is None
 
 
 @pytest.mark.parametrize("change, message", [

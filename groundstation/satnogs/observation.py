@@ -132,7 +132,7 @@ def _attach_files(observation: Observation, folder: str) -> None:
             observation.artifact_path = observation.artifact_path or path
         elif lower.endswith(".dat"):
             observation.dat_path = observation.dat_path or path
-        elif lower.endswith(".png"):
+        elif lower.endswith(".png") and lower.startswith("waterfall"):  # the network's name; not a plot of ours
             observation.png_path = observation.png_path or path
         elif lower.endswith((".ogg", ".oga", ".flac", ".wav")):
             observation.audio_path = observation.audio_path or path
