@@ -204,6 +204,31 @@ def test_the_stated_data_signal_limit_holds_for_beacons_injected_into_the_record
     assert found >= 4, f"{found} of 5 afsk1200 beacons at {limit_dbhz + 1:.1f} dB-Hz found"
 
 
+def test_an_afsk_beacon_below_the_pass_average_is_found_by_its_lines_and_noise_is_not(run_cli, tmp_path):
+    """An AFSK 1200 beacon (0.73 s every 10 s) at 27 dB-Hz at closest approach, off by a few kHz and drifting:
+    too weak for the energy over the pass, found by the AFSK line search at its carrier (the drift's middle); on noise-only passes
+    the line search stays above its threshold."""
+    window = ["--start", "2024-06-12T14:22:00Z", "--duration", "300", "--samplerate", "48000"]
+    for seed, offset_hz, drift_hz in ((51, 2300, 250), (52, -3700, -180)):
+        recording = tmp_path / f"afsk-{seed}-simulated.sigmf-meta"
+        result = run_cli("simulate", *SAT, "--freq", "435e6", *window, "--out", recording, "--modem", "afsk1200",
+                         "--cn0", "27", "--offset", str(offset_hz), "--drift", str(drift_hz), "--seed", str(seed))
+        assert result.code == 0, result.err
+        numbers = check(run_cli, recording, "--no-decode")
+        assert numbers["verdict"] == "TRANSMITTING", numbers["line"]
+        assert numbers["track"]["detector"] == "afsk1200 lines in bursts"
+        assert numbers["track"]["lines_pfa"] < 1e-3
+        assert abs(numbers["track"]["offset_from_freq_hz"] - drift_hz / 2) < 50  # (--offset moves the recording)
+    for seed in (53, 54):
+        recording = tmp_path / f"none-{seed}-simulated.sigmf-meta"
+        result = run_cli("simulate", *SAT, "--freq", "435e6", *window, "--out", recording, "--modem", "none",
+                         "--seed", str(seed))
+        assert result.code == 0, result.err
+        numbers = check(run_cli, recording, "--no-decode")
+        assert numbers["verdict"] == "NO SIGNAL DETECTED", numbers["line"]
+        assert numbers["track"]["lines_pfa"] > 1e-3
+
+
 def test_duty_cycle_needs_a_data_modem(run_cli, tmp_path):
     recording = simulate(run_cli, tmp_path, "none-duty", "--modem", "none", "--seed", "9")
     result = run_cli("check", recording, *SAT, "--freq", "435e6", "--duty-cycle", "0.1")

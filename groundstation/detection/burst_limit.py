@@ -13,8 +13,10 @@ floor (the band's median) raised by the signal as it would be); the burst search
 runs on each; a trial counts if it detects within 1.5 kHz of the carrier. L is
 the lowest C/N0 found in 90 % of the trials (bisection, the same trials at
 every C/N0). The signal is added as its mean power (not its fluctuation, which
-would only help a detector of bursts), and the energy search's own chance of
-finding it is left out: the limit errs high. The test injects real beacons in
+would only help a detector of bursts), and the other searches' own chances of
+finding it (the energy over the pass; for afsk1200 the line search of
+:mod:`~groundstation.detection.line_bursts`, which finds such a beacon several
+dB weaker) are left out: the limit errs high. The test injects real beacons in
 the time domain at L + 1 dB.
 
 >>> import numpy as np

@@ -142,7 +142,8 @@ class CheckResult:
             best = finding.best
             document["track"] = {
                 "pfa": finding.pfa,
-                "detector": "bursts" if finding.by_bursts else "energy over the pass",
+                "detector": {"bursts": "bursts", "lines": "afsk1200 lines in bursts"}.get(finding.detector,
+                                                                                         "energy over the pass"),
                 "z": round(best.z, 2),
                 "resolution_hz": best.level * plan.bin_hz,
                 "rest_frequency_hz": self.rest_freq_hz,
@@ -150,6 +151,7 @@ class CheckResult:
                 "cn0_dbhz": round(finding.cn0_dbhz, 1) if self.detected else None,
                 "burst_pfa": None if finding.bursts is None else finding.bursts.pfa,
                 "bursts_follow_doppler": None if finding.bursts is None else finding.bursts.follows_doppler,
+                "lines_pfa": None if finding.lines is None else finding.lines.pfa,
             }
             document["upper_limit_cn0_dbhz"] = None if finding.limit_dbhz is None else round(finding.limit_dbhz, 1)
             if finding.data_signal is not None:

@@ -15,8 +15,10 @@ every position and resolution searched.
 
 A bursty data beacon (on the air a few per cent of the time) loses most of its
 energy in that average; :mod:`~groundstation.detection.bursts` looks for it as
-energy a few kHz wide that comes and goes at one rest frequency of the track.
-Either search detecting gives TRANSMITTING.
+energy a few kHz wide that comes and goes at one rest frequency of the track,
+and :mod:`~groundstation.detection.line_bursts` looks for an AFSK 1200 beacon's
+spectral lines, frame by frame, along every drifting track. Any search
+detecting gives TRANSMITTING.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from groundstation.detection.bursts import (
 )
 from groundstation.detection.data_signal import DataSignal
 from groundstation.detection.limit import StripRecorder, calibrated_limit_dbhz
+from groundstation.detection.line_bursts import LineFinding, LineRecorder, line_search
 from groundstation.dsp.spectra import SpectralFrames, Waterfall
 from groundstation.dsp.track import TrackSearch
 from groundstation.errors import UserError
@@ -57,6 +60,9 @@ PFA_DETECT = 1e-5
 # The burst search's threshold (its probability counts every channel and window; the Monte Carlo null with an
 # exponential tail over-states the noise's tail): see bursts.py and the benchmark's false-alarm figure.
 PFA_BURST = 1e-3
+# The AFSK line search's threshold: its probability is exact for one track on noise (the scores made Gaussian by
+# rank) times the tracks searched; on 30 training noise passes its smallest value was 2e-3 (seeds 9101-9130).
+PFA_LINES = 1e-3
 EDGE_FRACTION = 0.05  # of the band at each edge, where the receiver's filter rolls off
 RAW_LEVELS = (64, 512)
 MASK_HALF_WIDTH_BINS = 96
@@ -161,21 +167,24 @@ class TrackFinding:
     burst_groups: np.ndarray | None = None  # its input: on-track power in groups, frames x groups
     data_signal: DataSignal | None = None  # the data signal asked about (check --modem), if any
     data_limit_dbhz: float | None = None  # its limit, calibrated by injection; None when the search detected
+    lines: LineFinding | None = None  # the AFSK line search (a beacon's spectral lines, burst by burst)
 
     @property
     def detector(self) -> str | None:
         """Which search detected: ``energy`` (integrated over the pass), ``bursts`` (energy a few kHz wide that
-        comes and goes: a data beacon), or None."""
+        comes and goes: a data beacon), ``lines`` (an AFSK beacon's spectral lines, burst by burst), or None."""
         if self.best.pfa < PFA_DETECT:
             return "energy"
         if self.bursts is not None and self.bursts.pfa < PFA_BURST and self.bursts.follows_doppler:
             return "bursts"
+        if self.lines is not None and self.lines.pfa < PFA_LINES and self.lines.follows_doppler:
+            return "lines"
         return None
 
     @property
     def by_bursts(self) -> bool:
-        """Detected by a burst search only (not by the energy integrated over the pass)."""
-        return self.detector == "bursts"
+        """Detected by a burst search only (bursts or lines; not by the energy integrated over the pass)."""
+        return self.detector in ("bursts", "lines")
 
     @property
     def detected(self) -> bool:
@@ -184,7 +193,7 @@ class TrackFinding:
     @property
     def pfa(self) -> float:
         """The false-alarm probability of the search that detected (of the pass-integrated one if none did)."""
-        return self.bursts.pfa if self.by_bursts else self.best.pfa
+        return {"bursts": self.bursts, "lines": self.lines}.get(self.detector, self.best).pfa
 
     def track_offsets_hz(self, plan: SearchPlan) -> np.ndarray | None:
         """The detected track (received frequency relative to the centre, frame by frame; NaN where the
@@ -212,6 +221,7 @@ def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherS
     on_track = TrackSearch(len(rest), expected_frames=frames_above)
     strips = StripRecorder(len(rest), frames_above, np.random.default_rng(LIMIT_SEED))
     bursts = BurstRecorder(len(rest), bin_hz, frames_above)
+    lines = LineRecorder(len(rest), bin_hz, frames_above)
     # The Doppler rate at each frame (the same to 1 part in 10^4 across the band), removed within the frame.
     chirp_hz_per_s = centre * np.gradient(plan.doppler_fraction, FRAME_S) if plan.frame_count > 1 else None
     for index, (_, power) in enumerate(_frames(recording, plan, progress, 0.5, 1.0, chirp_hz_per_s)):
@@ -230,6 +240,7 @@ def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherS
         on_track.add(row)
         strips.add(row)
         bursts.add(row)
+        lines.add(row)
     best = _refined(on_track, on_track.best())
     best_rest_hz = float(rest[0] + best.position_bins * bin_hz)
     wideband = best.pfa < PFA_DETECT and _is_wideband(on_track, best)
@@ -246,7 +257,11 @@ def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherS
     burst_finding = burst_search(bursts.rows, bursts.group_bins * bin_hz)
     if burst_finding is not None and burst_finding.pfa < PFA_BURST:
         burst_finding = _doppler_checked(burst_finding, plan, rest, bursts.group_bins * bin_hz)
-    finding = TrackFinding(rest, on_track, best, best_rest_hz, wideband, 0.0, None, burst_finding, bursts.rows)
+    line_finding = line_search(lines)
+    if line_finding is not None and line_finding.pfa < PFA_LINES:
+        line_finding = _line_doppler_checked(line_finding, plan, rest)
+    finding = TrackFinding(rest, on_track, best, best_rest_hz, wideband, 0.0, None, burst_finding, bursts.rows,
+                           lines=line_finding)
     if finding.detector == "bursts":
         # found by the burst search alone: a data signal, located by the centre of its bursts' spectrum, its
         # C/N0 the excess energy of the frames it stood out in, averaged over the pass like the other figures
@@ -256,6 +271,15 @@ def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherS
         best_rest_hz = float(rest[0] + (centre_groups + 0.5) * group_bins * bin_hz - 0.5 * bin_hz)
         energy = _burst_energy(bursts.rows, burst_finding.burst_windows, burst_finding.window_frames,
                                burst_finding.centre_groups, burst_finding.width_groups) * group_bins
+    elif finding.detector == "lines":
+        # an AFSK beacon, located by its carrier line (at the middle of the time searched); its C/N0 the excess
+        # energy within +-5 kHz of the frames its track stood out in, averaged over the pass
+        wideband = True
+        best_rest_hz = float(rest[0] + line_finding.carrier_bins * bin_hz)
+        group_bins = bursts.group_bins
+        centre_groups = (line_finding.carrier_bins + 0.5) / group_bins - 0.5
+        half_width_groups = LINE_HALF_WIDTH_HZ / (group_bins * bin_hz)
+        energy = _burst_energy(bursts.rows, line_finding.burst_frames, 1, centre_groups, half_width_groups) * group_bins
     finding.best_rest_hz, finding.wideband = best_rest_hz, wideband
     finding.cn0_dbhz = 10 * math.log10(max(energy * bin_hz, 1e-3))
     finding.data_signal = data_signal
@@ -297,6 +321,27 @@ def _doppler_checked(finding: BurstFinding, plan: SearchPlan, rest: np.ndarray, 
         return finding
     log.info("bursts at %.0f Hz stood out while the Doppler moved %.0f Hz: as consistent with a fixed frequency",
              rest_hz, moved_hz)
+    return replace(finding, follows_doppler=False)
+
+
+LINE_HALF_WIDTH_HZ = 5000.0  # an AFSK 1200 signal on FM (3 kHz deviation): its energy for the C/N0 figure
+LINE_FIXED_HZ = 8.0  # a line track whose frames' Doppler is this close to a straight line could be a fixed signal
+
+
+def _line_doppler_checked(finding: LineFinding, plan: SearchPlan, rest: np.ndarray) -> LineFinding:
+    """The finding, marked as not following the Doppler curve when the satellite's Doppler, over the frames its
+    track stood out in, departs from a straight line in time by less than :data:`LINE_FIXED_HZ`: a fixed
+    frequency (a terrestrial station) seen on the track would then look like a linear drift."""
+    frames_searched = np.flatnonzero(plan.above)
+    rows = finding.burst_frames[finding.burst_frames < len(frames_searched)]
+    rest_hz = rest[0] + finding.carrier_bins * plan.bin_hz
+    doppler_hz = (plan.centre_hz + rest_hz) * plan.doppler_fraction[frames_searched[rows]]
+    if len(rows) >= 3:
+        times_s = plan.frame_times_unix[frames_searched[rows]] - plan.start_unix
+        residual_hz = doppler_hz - np.polyval(np.polyfit(times_s, doppler_hz, 1), times_s)
+        if float(np.max(np.abs(residual_hz))) >= LINE_FIXED_HZ:
+            return finding
+    log.info("AFSK lines at %.0f Hz: the Doppler over its frames is as consistent with a fixed frequency", rest_hz)
     return replace(finding, follows_doppler=False)
 
 

@@ -92,31 +92,39 @@ def detection(folder, trials, seed0, modems=None, rate_sps=48000):
         for cn0 in grid:
             if trials == 0:
                 continue
-            hits = by_bursts = 0
+            hits = by_bursts = by_lines = 0
             for trial in range(trials):
                 hit, result = one_trial(folder, store, tracker, tca, modem_name, cn0, seed0 + 1000 * cn0 + trial,
                                         rate_sps=rate_sps, state_limits=False)
                 hits += hit
-                by_bursts += hit and result.finding.by_bursts
+                by_bursts += hit and result.finding.detector == "bursts"
+                by_lines += hit and result.finding.detector == "lines"
             curves[modem_name].append(hits / trials)
             print(f"  {modem_name:14} C/N0 {cn0:3d} dB-Hz, {rate_sps / 1e3:g} kS/s: detected {rate_text(hits, trials)}; "
-                  f"by the burst search alone {by_bursts}", flush=True)
+                  f"by the burst search alone {by_bursts}, by the AFSK line search alone {by_lines}", flush=True)
     return curves, store, tracker, tca
 
 
 def false_alarms(folder, runs, store, tracker, tca, seed0):
-    alarms = by_bursts = 0
+    alarms = by_bursts = by_lines = 0
+    line_smallest = []
     smallest = []  # the pass-average search's false-alarm probabilities, to see how far the threshold is
     for run in range(runs):
         # the verdict is decided before the limits' injection trials: skip them (two thirds of the CPU time)
         hit, result = one_trial(folder, store, tracker, tca, "none", 0.0, seed0 + run, state_limits=False)
         alarms += result.verdict.name == TRANSMITTING
-        by_bursts += result.verdict.name == TRANSMITTING and result.finding.by_bursts
+        by_bursts += result.verdict.name == TRANSMITTING and result.finding.detector == "bursts"
+        by_lines += result.verdict.name == TRANSMITTING and result.finding.detector == "lines"
         if result.finding is not None:
             smallest = sorted(smallest + [result.finding.best.pfa])[:5]
+            if result.finding.lines is not None:
+                line_smallest = sorted(line_smallest + [result.finding.lines.pfa])[:3]
         if (run + 1) % 50 == 0:
-            print(f"  after {run + 1}: {alarms} TRANSMITTING ({by_bursts} by the burst search); smallest "
-                  f"pass-average probabilities {', '.join(f'{value:.1e}' for value in smallest)}", flush=True)
+            lines_text = ", ".join(f"{value:.1e}" for value in line_smallest)
+            average_text = ", ".join(f"{value:.1e}" for value in smallest)
+            print(f"  after {run + 1}: {alarms} TRANSMITTING ({by_bursts} by the burst search, {by_lines} by the AFSK "
+                  f"line search, its smallest probabilities {lines_text}); smallest pass-average probabilities "
+                  f"{average_text}", flush=True)
     return alarms
 
 
