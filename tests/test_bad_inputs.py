@@ -304,7 +304,7 @@ def rows() -> dict[str, Row]:
         "check a cut waterfall picture": Row(["check", "obs/1", *SAT], "not a readable PNG",
                                              files=OBSERVATION | {"obs/1/waterfall_1.png": b"\x89PNG\r\n\x1a\n"}),
         "check a waterfall picture of 4e8 pixels": Row(["check", "obs/1", *SAT], "not a readable PNG",
-                                                       files=OBSERVATION | {"obs/1/w.png": png_header_only(20000, 20000)}),
+                                                       files=OBSERVATION | {"obs/1/waterfall_2.png": png_header_only(20000, 20000)}),
         "fetch start after end": Row(["satnogs", "fetch", "--norad", "58400", "--out", "f", "--start",
                                       "2024-02-01T00:00Z", "--end", "2024-01-01T00:00Z"], "--start.*before --end"),
         "fetch out under a file": Row(["satnogs", "fetch", "--norad", "58400", "--out", "frames.txt/f",
