@@ -9,7 +9,7 @@ from groundstation.dsp import presence
 from groundstation.dsp.decoder import Decoder
 from groundstation.dsp.hdlc import frame_bits, g3ruh_scramble, nrzi_encode
 from groundstation.dsp.modems import MODEMS
-from groundstation.dsp.modulators import afsk_audio, fsk_audio
+from groundstation.dsp.modulators import afsk_audio, fm_modulate, fsk_audio
 from groundstation.dsp.presence import GatedDemodulator
 from groundstation.recordings.block import Block
 
@@ -101,6 +101,30 @@ def test_a_fresh_chain_slices_what_the_ungated_one_does(monkeypatch):
     assert 3 <= len(marginal) <= 18  # neither all nor none: the test is at the edge
     assert {frame.raw for frame in with_gate if frame.modem == "fsk9600-g3ruh"} == marginal
     assert gated(decoder, "fsk9600").runs >= 10
+
+
+def test_iq_through_the_fm_channel_decodes_the_same_with_the_gate():
+    # The gates watch the FM channel's audio (its blocks start a filter delay before the input's): an FSK 9600
+    # packet after a quiet half minute, among AFSK packets, as FM on 48 kS/s IQ
+    audio = np.zeros(int(40.0 * RATE_SPS))
+    for number, at_s in enumerate((12.0, 16.0, 20.0, 24.0, 34.0)):
+        place(audio, at_s, packet_audio(f"afsk iq {number}", "afsk1200"), gain=0.5)
+    place(audio, 30.0, packet_audio("fsk9600 on iq", "fsk9600-g3ruh"), gain=0.5)
+    iq = fm_modulate(audio, 3000.0, RATE_SPS)
+    rng = np.random.default_rng(6)
+    iq = iq + 0.05 * (rng.standard_normal(len(iq)) + 1j * rng.standard_normal(len(iq)))
+
+    def frames(gate: bool) -> list:
+        decoder = Decoder(RATE_SPS, True, ["auto"], gate=gate)
+        found = []
+        for first in range(0, len(iq), 1 << 17):
+            samples = iq[first : first + (1 << 17)].astype(np.complex64)
+            found += decoder.process(Block(samples, RATE_SPS, 435e6, None, first / RATE_SPS))
+        return sorted((frame.modem, frame.raw, round(frame.t, 6)) for frame in found + decoder.flush())
+
+    gated_frames = frames(True)
+    assert [modem for modem, _, _ in gated_frames].count("fsk9600-g3ruh") == 1
+    assert gated_frames == frames(False)
 
 
 def test_frames_come_out_the_same_whatever_the_block_size():

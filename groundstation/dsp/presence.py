@@ -191,11 +191,14 @@ class GatedDemodulator:
         self.retired_segments_checked = 0  # candidates the dropped demodulators checked (for the noise benchmark)
         self._history: deque = deque()  # recent blocks, at least LOOKBACK_S of them
         self._fed_until = 0  # sample index (of the input) the current demodulator has been fed up to
+        self._origin: int | None = None  # the input's first sample index (a filter's output may start before 0)
         self._open_until_s = WARMUP_S  # a stretch that runs past the last block ends here
 
     def process(self, block: Block, active_s: np.ndarray) -> list[RawFrame]:
         rate = block.rate_sps
         first, last = block.first_sample, block.first_sample + len(block.samples)
+        if self._origin is None:
+            self._origin = first
         frames = []
         for start_s, end_s in self._stretches(block, active_s):
             start = max(round(start_s * rate), self._history_start(first))
@@ -248,7 +251,7 @@ class GatedDemodulator:
         quantum = self.demodulator.alignment_samples
         if quantum > MAX_ALIGNMENT_S * self.demodulator.rate_sps:  # e.g. BPSK at 44.1 kHz: not worth the wait
             return start
-        aligned = start // quantum * quantum
+        aligned = (start - self._origin) // quantum * quantum + self._origin  # where an ungated one started
         return aligned if aligned >= earliest else aligned + quantum
 
     def _history_start(self, first: int) -> int:
