@@ -188,7 +188,6 @@ class GatedDemodulator:
         self.demodulator: FrameDemodulator | None = None
         self.latched = False  # a frame was found: never gated again
         self.runs = 0  # how many times a demodulator was made
-        self.retired_segments_checked = 0  # candidates the dropped demodulators checked (for the noise benchmark)
         self._history: deque = deque()  # recent blocks, at least LOOKBACK_S of them
         self._fed_until = 0  # sample index (of the input) the current demodulator has been fed up to
         self._origin: int | None = None  # the input's first sample index (a filter's output may start before 0)
@@ -224,8 +223,6 @@ class GatedDemodulator:
         if self.demodulator is None:
             return []
         frames = self.demodulator.flush()
-        self.retired_segments_checked += sum(chain.deframer.segments_checked for group in self.demodulator.groups
-                                             for chain in group.chains)
         self.demodulator = None
         return frames
 
