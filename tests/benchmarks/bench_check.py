@@ -113,6 +113,9 @@ def false_alarms(folder, runs, store, tracker, tca, seed0):
         # the verdict is decided before the limits' injection trials: skip them (two thirds of the CPU time)
         hit, result = one_trial(folder, store, tracker, tca, "none", 0.0, seed0 + run, state_limits=False)
         alarms += result.verdict.name == TRANSMITTING
+        if result.verdict.name == TRANSMITTING:
+            print(f"  TRANSMITTING on noise: seed {seed0 + run}, by {result.finding.detector}, "
+                  f"probability {result.finding.pfa:.1e}", flush=True)
         by_bursts += result.verdict.name == TRANSMITTING and result.finding.detector == "bursts"
         by_lines += result.verdict.name == TRANSMITTING and result.finding.detector == "lines"
         if result.finding is not None:
