@@ -88,7 +88,6 @@ def g3ruh_descramble(bits: np.ndarray, history: np.ndarray | None = None) -> np.
 
 # Receive side ------------------------------------------------------------------
 
-FLAG_VALUE_LSB_FIRST = int(np.dot(FLAG_BITS, 1 << np.arange(8)))
 MIN_FRAME_BYTES = 10  # the shortest frame looked at (FCS included); acceptance rules decide the rest
 MAX_FRAME_BYTES = 400
 MAX_SEGMENT_BITS = MAX_FRAME_BYTES * 8 * 6 // 5  # with the most bit stuffing
