@@ -49,13 +49,9 @@ from groundstation.dsp.filters import HopFilterBank, lowpass_taps
 from groundstation.dsp.slicer import (
     DeframerFactory,
     FrameDemodulator,
-    RecordedTiming,
-    ReplayedTiming,
-    SlicerChain,
-    SlicerGroup,
+    framing_groups,
     grid_samples,
 )
-from groundstation.dsp.timing import TimingRecovery
 
 SAMPLES_PER_SYMBOL_TARGET = 8  # after decimation, at least (fewer only where the input rate forces it)
 EXCESS_BANDWIDTH = 0.5  # signal half-width is (1 + this) * baud / 2 at most
@@ -161,15 +157,8 @@ class BpskDemodulator(FrameDemodulator):
         self._keep_silent = int((FILTER_SYMBOLS + phase_window_symbols + max(w for _, w in slicers) + 32)
                                 * samples_per_symbol)
         self._silent = self._keep_silent + 1  # silent samples so far (the start counts as long silent)
-        self.groups = []  # one SlicerGroup a framing; the first times the symbols for all
-        for framing, (modem, deframers) in enumerate([(name, make_deframer), *also]):
-            chains = []
-            for index, (shape, window) in enumerate(slicers):
-                timing = (ReplayedTiming(self.groups[0].chains[index].timing) if framing
-                          else RecordedTiming(TimingRecovery(rate2 / baud, window)))
-                chains.append(SlicerChain(modem, f"filter {shape}, window {window:g}", timing, deframers(),
-                                          1.0 / rate2, -delay_s))
-            self.groups.append(SlicerGroup(chains))
+        variants = [(f"filter {shape}, window {window:g}", window) for shape, window in slicers]
+        self.groups = framing_groups([(name, make_deframer), *also], variants, rate2 / baud, 1.0 / rate2, -delay_s)
 
     def demodulate(self, samples: np.ndarray) -> list:
         if not np.iscomplexobj(samples):

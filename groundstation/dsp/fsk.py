@@ -18,10 +18,7 @@ from groundstation.dsp.filters import DcBlocker, Decimator, HopFilterBank, lowpa
 from groundstation.dsp.slicer import (
     DeframerFactory,
     FrameDemodulator,
-    RecordedTiming,
-    ReplayedTiming,
-    SlicerChain,
-    SlicerGroup,
+    framing_groups,
     grid_samples,
 )
 from groundstation.dsp.timing import TimingRecovery
@@ -60,16 +57,8 @@ class FskDemodulator(FrameDemodulator):
         self.latency_s = -delay_s + TimingRecovery.latency_symbols(max(windows)) / baud
         self.rate_sps = rate_sps
         self.alignment_samples = self.decimator.factor * grid_samples(samples_per_symbol)
-        variants = [(cutoff, window) for cutoff in cutoffs_bauds for window in windows]
-        self.groups = []  # one SlicerGroup a framing; the first times the symbols for all
-        for framing, (modem, deframers) in enumerate([(name, make_deframer), *also]):
-            chains = []
-            for index, (cutoff, window) in enumerate(variants):
-                timing = (ReplayedTiming(self.groups[0].chains[index].timing) if framing
-                          else RecordedTiming(TimingRecovery(period, window)))
-                chains.append(SlicerChain(modem, f"filter {cutoff:g}, window {window:g}", timing, deframers(),
-                                          seconds_per_d, delay_s))
-            self.groups.append(SlicerGroup(chains))
+        variants = [(f"filter {cutoff:g}, window {window:g}", window) for cutoff in cutoffs_bauds for window in windows]
+        self.groups = framing_groups([(name, make_deframer), *also], variants, period, seconds_per_d, delay_s)
         self.windows = len(windows)
 
     def demodulate(self, audio: np.ndarray) -> list:

@@ -93,6 +93,22 @@ class ReplayedTiming:
         return self.source.last
 
 
+def framing_groups(framings: list[tuple[str, DeframerFactory]], variants: list[tuple[str, float]], period: float,
+                   seconds_per_sample: float, delay_s: float) -> list[SlicerGroup]:
+    """One :class:`SlicerGroup` a framing (``(modem name, make_deframer)``; plain and G3RUH at one bit rate),
+    a slicer a variant (``(label, timing window in symbols)``): the first framing's slicers time the symbols,
+    the others' replay that timing (so the first group must process each block first)."""
+    groups: list[SlicerGroup] = []
+    for framing, (modem, deframers) in enumerate(framings):
+        chains = []
+        for index, (label, window) in enumerate(variants):
+            timing = (ReplayedTiming(groups[0].chains[index].timing) if framing
+                      else RecordedTiming(TimingRecovery(period, window)))
+            chains.append(SlicerChain(modem, label, timing, deframers(), seconds_per_sample, delay_s))
+        groups.append(SlicerGroup(chains))
+    return groups
+
+
 class SlicerGroup:
     """The slicers of one demodulator; :meth:`process` runs them all on their decision signals, then
     repairs the segments that none of them decoded."""
