@@ -210,6 +210,16 @@ def burst_search(groups_matrix: np.ndarray, group_hz: float = GROUP_HZ) -> Burst
     return BurstFinding(min(1.0, pfa * looks), statistic, float(centre), width, window_frames, stood_out, looks)
 
 
+def covered_frames(windows: np.ndarray, window_frames: int, frames: int) -> np.ndarray:
+    """The frames (below ``frames``) that windows of ``window_frames`` starting at ``windows`` cover, sorted.
+
+    >>> covered_frames(np.array([3, 4, 9]), 2, 10).tolist()
+    [3, 4, 5, 9]
+    """
+    rows = np.unique(np.concatenate([np.asarray(windows) + k for k in range(window_frames)]))
+    return rows[rows < frames]
+
+
 def burst_centroid_groups(groups_matrix: np.ndarray, finding: BurstFinding, half_width_groups: int = 8,
                           iterations: int = 4) -> float:
     """Where the bursts' spectrum is centred (an FM signal's spectrum is symmetric about its carrier), in groups:
@@ -219,8 +229,7 @@ def burst_centroid_groups(groups_matrix: np.ndarray, finding: BurstFinding, half
     frames, groups = groups_matrix.shape
     if not len(finding.burst_windows):
         return finding.centre_groups
-    rows = np.unique(np.concatenate([finding.burst_windows + k for k in range(finding.window_frames)]))
-    rows = rows[rows < frames]
+    rows = covered_frames(finding.burst_windows, finding.window_frames, frames)
     excess = np.maximum(groups_matrix[rows].mean(axis=0) - np.median(groups_matrix, axis=0), 0.0)
     centre = finding.centre_groups
     index = np.arange(groups)

@@ -36,6 +36,7 @@ from groundstation.detection.bursts import (
     BurstRecorder,
     burst_centroid_groups,
     burst_search,
+    covered_frames,
 )
 from groundstation.detection.data_signal import DataSignal
 from groundstation.detection.limit import StripRecorder, calibrated_limit_dbhz
@@ -258,8 +259,9 @@ def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherS
     if burst_finding is not None and burst_finding.pfa < PFA_BURST:
         burst_finding = _doppler_checked(burst_finding, plan, rest, bursts.group_bins * bin_hz)
     line_finding = line_search(lines)
+    line_rest_hz = None if line_finding is None else float(rest[0] + line_finding.carrier_bins * bin_hz)
     if line_finding is not None and line_finding.pfa < PFA_LINES:
-        line_finding = _line_doppler_checked(line_finding, plan, rest)
+        line_finding = _line_doppler_checked(line_finding, plan, line_rest_hz)
     finding = TrackFinding(rest, on_track, best, best_rest_hz, wideband, 0.0, None, burst_finding, bursts.rows,
                            lines=line_finding)
     if finding.detector == "bursts":
@@ -275,15 +277,15 @@ def track_pass(recording, plan: SearchPlan, rest: np.ndarray, masks: list[OtherS
         # an AFSK beacon, located by its carrier line (at the middle of the time searched); its C/N0 the excess
         # energy within +-5 kHz of the frames its track stood out in, averaged over the pass
         wideband = True
-        best_rest_hz = float(rest[0] + line_finding.carrier_bins * bin_hz)
+        best_rest_hz = line_rest_hz
         group_bins = bursts.group_bins
         centre_groups = (line_finding.carrier_bins + 0.5) / group_bins - 0.5
         half_width_groups = LINE_HALF_WIDTH_HZ / (group_bins * bin_hz)
         energy = _burst_energy(bursts.rows, line_finding.burst_frames, 1, centre_groups, half_width_groups) * group_bins
-    elif wideband and _lines_agree(line_finding, rest[0], bin_hz, best_rest_hz):
+    elif wideband and _lines_agree(line_finding, line_rest_hz, best_rest_hz):
         # an AFSK beacon strong enough for the pass average: its carrier line, found to a few Hz, places it
         # better than the centroid of its energy (which was more than 1.5 kHz off in 5 of 50 at 30 dB-Hz)
-        best_rest_hz = float(rest[0] + line_finding.carrier_bins * bin_hz)
+        best_rest_hz = line_rest_hz
     finding.best_rest_hz, finding.wideband = best_rest_hz, wideband
     finding.cn0_dbhz = 10 * math.log10(max(energy * bin_hz, 1e-3))
     finding.data_signal = data_signal
@@ -302,8 +304,7 @@ def _burst_energy(groups_matrix: np.ndarray, windows: np.ndarray, window_frames:
     frames, groups = groups_matrix.shape
     if not len(windows):
         return 0.0
-    rows = np.unique(np.concatenate([windows + k for k in range(window_frames)]))
-    rows = rows[rows < frames]
+    rows = covered_frames(windows, window_frames, frames)
     lo = max(0, int(centre_groups - half_width_groups))
     hi = min(groups, int(centre_groups + half_width_groups) + 1)
     floor = np.median(groups_matrix[:, lo:hi], axis=0)
@@ -316,8 +317,7 @@ def _doppler_checked(finding: BurstFinding, plan: SearchPlan, rest: np.ndarray, 
     channel's width between the frames the bursts stood out in: bursts from a fixed frequency (a terrestrial
     station) would have stood out in the same frames, so they are no evidence of the satellite."""
     frames_searched = np.flatnonzero(plan.above)
-    rows = np.unique(np.concatenate([finding.burst_windows + k for k in range(finding.window_frames)]))
-    rows = rows[rows < len(frames_searched)]
+    rows = covered_frames(finding.burst_windows, finding.window_frames, len(frames_searched))
     rest_hz = rest[0] + (finding.centre_groups + 0.5) * group_hz
     doppler_hz = (plan.centre_hz + rest_hz) * plan.doppler_fraction[frames_searched[rows]]
     moved_hz = float(np.ptp(doppler_hz)) if len(doppler_hz) else 0.0
@@ -332,20 +332,20 @@ LINE_HALF_WIDTH_HZ = 5000.0  # an AFSK 1200 signal on FM (3 kHz deviation): its 
 LINE_FIXED_HZ = 8.0  # a line track whose frames' Doppler is this close to a straight line could be a fixed signal
 
 
-def _lines_agree(finding: LineFinding | None, first_rest_hz: float, bin_hz: float, placed_hz: float) -> bool:
-    """Whether the line search detected (on the Doppler track) a carrier within :data:`LINE_HALF_WIDTH_HZ` of
-    ``placed_hz``, where the pass average put a wideband signal: the same AFSK beacon, better placed by its line."""
+def _lines_agree(finding: LineFinding | None, line_rest_hz: float | None, placed_hz: float) -> bool:
+    """Whether the line search detected (on the Doppler track) a carrier, at ``line_rest_hz``, within
+    :data:`LINE_HALF_WIDTH_HZ` of ``placed_hz``, where the pass average put a wideband signal: the same AFSK
+    beacon, better placed by its line."""
     return (finding is not None and finding.pfa < PFA_LINES and finding.follows_doppler
-            and abs(first_rest_hz + finding.carrier_bins * bin_hz - placed_hz) < LINE_HALF_WIDTH_HZ)
+            and abs(line_rest_hz - placed_hz) < LINE_HALF_WIDTH_HZ)
 
 
-def _line_doppler_checked(finding: LineFinding, plan: SearchPlan, rest: np.ndarray) -> LineFinding:
+def _line_doppler_checked(finding: LineFinding, plan: SearchPlan, rest_hz: float) -> LineFinding:
     """The finding, marked as not following the Doppler curve when the satellite's Doppler, over the frames its
     track stood out in, departs from a straight line in time by less than :data:`LINE_FIXED_HZ`: a fixed
     frequency (a terrestrial station) seen on the track would then look like a linear drift."""
     frames_searched = np.flatnonzero(plan.above)
     rows = finding.burst_frames[finding.burst_frames < len(frames_searched)]
-    rest_hz = rest[0] + finding.carrier_bins * plan.bin_hz
     doppler_hz = (plan.centre_hz + rest_hz) * plan.doppler_fraction[frames_searched[rows]]
     if len(rows) >= 3:
         times_s = plan.frame_times_unix[frames_searched[rows]] - plan.start_unix
