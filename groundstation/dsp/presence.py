@@ -149,27 +149,30 @@ class BandMonitor:
             self._recent[index] = frames[len(frames) - (window - 1) :] if window > 1 else frames[:0]
             cumulative = np.concatenate([[0.0], np.cumsum(frames)])
             windows = cumulative[window:] - cumulative[:-window]  # ending at each of this block's frames
-            hot = windows > self._threshold(index, windows)
+            hot = windows > self._threshold(index)  # against the quiet before this block
+            self._learn(index, windows)
             if window > 1 and hot.any():  # a hot window makes every frame it covers active
                 hot = np.convolve(hot, np.ones(window), mode="full")[window - 1 :] > 0
             active[name] |= hot[:count]
         return {name: times[active[name]] for name in self._names}
 
-    def _threshold(self, index: int, windows: np.ndarray) -> float:
-        """The level above which a window is active: from the floors before this block, then this block's
-        chunks join them (a signal that starts in this block is measured against the quiet before it)."""
-        floors = self._floors[index]
-        threshold = -math.inf  # no floor yet: everything is active (the warm-up runs every chain anyway)
-        if floors:
-            median, spread = min(floors)
-            threshold = median + OPEN_Z * spread
+    def _threshold(self, index: int) -> float:
+        """The level above which a window of band ``index`` is active: the quietest chunk's median plus
+        :data:`OPEN_Z` of its spreads (no floor yet: everything is active; the warm-up runs every chain anyway)."""
+        if not self._floors[index]:
+            return -math.inf
+        median, spread = min(self._floors[index])
+        return median + OPEN_Z * spread
+
+    def _learn(self, index: int, windows: np.ndarray) -> None:
+        """Each whole chunk of window powers joins the floors as its median and spread (1.4826 MAD)."""
         pending = np.concatenate([self._pending[index], windows])
         chunks = len(pending) // self._chunk_frames
-        for chunk in pending[: chunks * self._chunk_frames].reshape(chunks, self._chunk_frames):
-            median = float(np.median(chunk))
-            floors.append((median, 1.4826 * float(np.median(np.abs(chunk - median)))))
+        whole = pending[: chunks * self._chunk_frames].reshape(chunks, self._chunk_frames)
+        medians = np.median(whole, axis=1)
+        spreads = 1.4826 * np.median(np.abs(whole - medians[:, None]), axis=1)
+        self._floors[index].extend(zip(medians.tolist(), spreads.tolist()))
         self._pending[index] = pending[chunks * self._chunk_frames :]
-        return threshold
 
 
 class GatedDemodulator:
